@@ -1,0 +1,52 @@
+/**
+ * tickflow's public API (`import … from 'tickflow'`).
+ */
+export { ErrorCode, TickflowError, isTickflowError, describeError } from './core/errors.js'
+export type { ErrorCodeName } from './core/errors.js'
+export {
+  Decimal,
+  Rounding,
+  MAX_SCALE,
+  MAX_MANTISSA,
+  parseDecimal,
+  parseDecimalBytes,
+  lastDecimalStatus,
+  DecimalStatus,
+  formatDecimal,
+  stepScale,
+  addDecimals,
+  subDecimals,
+  mulInt,
+  mulDecimals,
+  compareDecimals,
+  compareScaled,
+  roundToStep,
+  isOnStep,
+  rescale,
+  toFloat,
+} from './core/fixed-point.js'
+export type { RoundingMode } from './core/fixed-point.js'
+export { BoundedPool, PoolManager, PooledObject } from './core/pool.js'
+export type { Poolable, BoundedPoolOptions, AcquireOptions, PoolStats, ShutdownReport } from './core/pool.js'
+export { epochUs, epochMs, monoUs, monoNs, systemClock, ManualClock } from './core/clock.js'
+export type { Clock } from './core/clock.js'
+export { InstrumentRegistry, InstrumentStatus, splitSymbol } from './model/instrument.js'
+export type { InstrumentSpec } from './model/instrument.js'
+export { CanonicalEvent, MergedEvent, EventKind, EVENT_KIND_NAMES, Side, BookInvalidReason } from './model/events.js'
+export type { ReadonlyCanonicalEvent } from './model/events.js'
+export { ProviderRaw, RawType } from './model/provider-raw.js'
+export {
+  OrderRequest,
+  ExecReport,
+  OrderSide,
+  OrderType,
+  TimeInForce,
+  OrderStatus,
+  ExecType,
+  OrderAction,
+  ORDER_STATUS_NAMES,
+  EXEC_TYPE_NAMES,
+} from './model/orders.js'
+export { WsFrame } from './transport/ws-frame.js'
+export { createHotPools, DEFAULT_POOLS, POOLED_TYPES } from './runtime/pools.js'
+export type { HotPools, PoolsConfig, PoolTypeConfig, PooledTypeName } from './runtime/pools.js'
