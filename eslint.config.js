@@ -6,17 +6,18 @@ import tickflow from './eslint/plugin.js'
 /** src/<layer> -> the other src/ layers it may import. */
 export const LAYERS = {
   core: [],
+  capture: ['core'],
   model: ['core'],
   transport: ['core'],
   book: ['core', 'model'],
   venues: ['core', 'model', 'transport', 'book'],
-  sim: ['core', 'model', 'transport', 'book'],
+  sim: ['core', 'model', 'transport', 'book', 'capture'],
   pipeline: ['core', 'model', 'book'],
   strategy: ['core', 'model', 'book'],
   orders: ['core', 'model'],
   journal: ['core', 'model'],
-  replay: ['core', 'model', 'transport', 'book', 'venues'],
-  runtime: ['core', 'model', 'transport', 'book', 'venues', 'sim', 'pipeline', 'strategy', 'orders', 'journal', 'replay'],
+  replay: ['core', 'model', 'transport', 'book', 'venues', 'capture'],
+  runtime: ['core', 'capture', 'model', 'transport', 'book', 'venues', 'sim', 'pipeline', 'strategy', 'orders', 'journal', 'replay'],
   cli: ['runtime'],
 }
 
