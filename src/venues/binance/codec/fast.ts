@@ -1,0 +1,965 @@
+/**
+ * The fast path of the Binance decoder: reads a frame's bytes in place into a
+ * ProviderRaw (node-performance.md §3.1).
+ *
+ * - Keys are dispatched by their bytes (single characters, `pu`, and the few
+ *   long keys of depth snapshots and the envelope) in any order; keys a
+ *   message type does not use are skipped (their values validated).
+ * - Integers and decimal strings are parsed arithmetically; decimals go
+ *   straight to mantissas at the instrument's scales.
+ * - Symbols resolve through the byte-keyed SymbolTable (no string).
+ * - Numbers travel through a Float64Array scratch and existing object
+ *   fields; functions return small ints or booleans (no boxed doubles).
+ *
+ * It answers only FAST_OK or FAST_FALLBACK. Whatever it does not fully
+ * recognise (whitespace, escapes, non-ASCII outside a known symbol, exponents,
+ * signs, more than 15 integer digits, duplicated or missing keys, nesting it
+ * does not expect, unknown event types, replies and errors, a symbol the
+ * table lacks) falls back, and the JSON.parse reference mapping
+ * (codec/fallback.ts) decides. So the fast path can only ever produce what
+ * the reference produces: the differential and fuzz tests check exactly that.
+ */
+import { POW10 } from '../../../core/fixed-point.js'
+import type { InstrumentRegistry } from '../../../model/instrument.js'
+import { type ProviderRaw, RawType } from '../../../model/provider-raw.js'
+import { FNV_OFFSET, fnvStep, type SymbolTable } from './symbols.js'
+import { KLINE_INTERVALS } from './types.js'
+
+export const FAST_OK = 0
+export const FAST_FALLBACK = -1
+
+const MAX_SAFE = 9007199254740991
+/** A mantissa at or above this may not take one more digit exactly (9e14 * 10 + 9 < 2^53). */
+const DIGIT_LIMIT = 9e14
+/** Integers of at most 15 digits are exact in a double. */
+const MAX_INT_DIGITS = 15
+
+const QUOTE = 34
+const COMMA = 44
+const COLON = 58
+const DOT = 46
+const BACKSLASH = 92
+const LBRACE = 123
+const RBRACE = 125
+const LBRACK = 91
+const RBRACK = 93
+const AT = 64
+const CH_e = 101
+const CH_E = 69
+
+// Key codes (readKey): a single-byte key is its byte value (< 128).
+const K_FAIL = -1
+const K_UNKNOWN = 0
+const K_PU = 200
+const K_LAST_UPDATE_ID = 201
+const K_BIDS = 202
+const K_ASKS = 203
+const K_STREAM = 204
+const K_DATA = 205
+const K_ERROR = 206
+const K_RESULT = 207
+
+// Field bits (seen/read/required masks).
+const F_E = 1 << 0
+const F_T = 1 << 1
+const F_s = 1 << 2
+const F_t = 1 << 3
+const F_p = 1 << 4
+const F_q = 1 << 5
+const F_m = 1 << 6
+const F_a = 1 << 7
+const F_f = 1 << 8
+const F_l = 1 << 9
+const F_u = 1 << 10
+const F_U = 1 << 11
+const F_b = 1 << 12
+const F_B = 1 << 13
+const F_A = 1 << 14
+const F_pu = 1 << 15
+const F_k = 1 << 16
+const F_LUI = 1 << 17
+const F_BIDS = 1 << 18
+const F_ASKS = 1 << 19
+
+// Kline body bits.
+const KF_t = 1 << 0
+const KF_T = 1 << 1
+const KF_s = 1 << 2
+const KF_i = 1 << 3
+const KF_f = 1 << 4
+const KF_L = 1 << 5
+const KF_o = 1 << 6
+const KF_c = 1 << 7
+const KF_h = 1 << 8
+const KF_l = 1 << 9
+const KF_v = 1 << 10
+const KF_n = 1 << 11
+const KF_x = 1 << 12
+const KF_q = 1 << 13
+const KLINE_REQUIRED = KF_t | KF_T | KF_i | KF_f | KF_L | KF_o | KF_c | KF_h | KF_l | KF_v | KF_n | KF_x | KF_q
+
+// Message kinds of the fast path (index into the mask tables).
+const M_TRADE = 0
+const M_AGG = 1
+const M_TICKER = 2
+const M_DEPTH = 3
+const M_PARTIAL_SPOT = 4
+const M_KLINE = 5
+const M_SHUTDOWN = 6
+const M_SNAPSHOT = 7
+
+/** Key code -> field bit (0 for keys no kind reads). */
+const KEY_BITS = new Int32Array(256)
+KEY_BITS[CH_E] = F_E
+KEY_BITS[84 /* T */] = F_T
+KEY_BITS[115 /* s */] = F_s
+KEY_BITS[116 /* t */] = F_t
+KEY_BITS[112 /* p */] = F_p
+KEY_BITS[113 /* q */] = F_q
+KEY_BITS[109 /* m */] = F_m
+KEY_BITS[97 /* a */] = F_a
+KEY_BITS[102 /* f */] = F_f
+KEY_BITS[108 /* l */] = F_l
+KEY_BITS[117 /* u */] = F_u
+KEY_BITS[85 /* U */] = F_U
+KEY_BITS[98 /* b */] = F_b
+KEY_BITS[66 /* B */] = F_B
+KEY_BITS[65 /* A */] = F_A
+KEY_BITS[K_PU] = F_pu
+KEY_BITS[107 /* k */] = F_k
+KEY_BITS[K_LAST_UPDATE_ID] = F_LUI
+KEY_BITS[K_BIDS] = F_BIDS
+KEY_BITS[K_ASKS] = F_ASKS
+
+/** Keys each kind reads (others are skipped), by kind. */
+const READ_MASK = new Int32Array([
+  F_E | F_T | F_s | F_t | F_p | F_q | F_m,
+  F_E | F_T | F_s | F_a | F_p | F_q | F_f | F_l | F_m,
+  F_E | F_T | F_s | F_u | F_b | F_B | F_a | F_A,
+  F_E | F_T | F_s | F_U | F_u | F_pu | F_b | F_a,
+  F_E | F_T | F_s | F_LUI | F_BIDS | F_ASKS,
+  F_E | F_s | F_k,
+  F_E,
+  F_E | F_T | F_LUI | F_BIDS | F_ASKS,
+])
+
+function requiredMasks(usdm: boolean): Int32Array {
+  return new Int32Array([
+    F_E | F_T | F_t | F_p | F_q | F_m,
+    F_E | F_T | F_a | F_p | F_q | F_f | F_l | F_m,
+    F_u | F_b | F_B | F_a | F_A | (usdm ? F_E | F_T : 0),
+    F_E | F_U | F_u | F_b | F_a | (usdm ? F_T | F_pu : 0),
+    F_LUI | F_BIDS | F_ASKS,
+    F_E | F_k,
+    F_E,
+    F_LUI | F_BIDS | F_ASKS,
+  ])
+}
+
+const EV_TRADE = bytes('trade')
+const EV_AGG = bytes('aggTrade')
+const EV_TICKER = bytes('bookTicker')
+const EV_DEPTH = bytes('depthUpdate')
+const EV_KLINE = bytes('kline')
+const EV_SHUTDOWN = bytes('serverShutdown')
+const KEY_LUI = bytes('lastUpdateId')
+const KEY_BIDS = bytes('bids')
+const KEY_ASKS = bytes('asks')
+const KEY_STREAM = bytes('stream')
+const KEY_DATA = bytes('data')
+const KEY_ERROR = bytes('error')
+const KEY_RESULT = bytes('result')
+const DEPTH = bytes('depth')
+
+/** Kline intervals packed as (len, bytes) ints, and their seconds. */
+const INTERVAL_KEYS = new Int32Array(KLINE_INTERVALS.length)
+const INTERVAL_SECS = new Int32Array(KLINE_INTERVALS.length)
+for (let i = 0; i < KLINE_INTERVALS.length; i++) {
+  const [name, secs] = KLINE_INTERVALS[i]!
+  const b = bytes(name)
+  INTERVAL_KEYS[i] = packInterval(b, 0, b.length)
+  INTERVAL_SECS[i] = secs
+}
+
+function bytes(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'latin1'))
+}
+
+function packInterval(b: Uint8Array, start: number, len: number): number {
+  let k = len
+  for (let i = 0; i < len; i++) k = (k << 8) | b[start + i]!
+  return k
+}
+
+const EMPTY = new Uint8Array(0)
+
+export class FastPath {
+  private buf: Uint8Array = EMPTY
+  private pos = 0
+  private end = 0
+  /** scratch for parsed numbers: [0] value / price, [1] quantity */
+  private readonly num = new Float64Array(2)
+  /** instrument resolved so far (0 = none), and its scales */
+  private inst = 0
+  private pxScale = 0
+  private qtyScale = 0
+  /** envelope: the stream name's instrument (0 = unknown) and whether it names a partial depth stream */
+  private streamSym = 0
+  private partial = false
+  /**
+   * false while decoding a raw payload at the frame's root, where the
+   * reference gives "stream", "error" and "result" keys a meaning wherever
+   * they stand (envelope, error, reply): the fast path then falls back.
+   */
+  private nested = false
+  private readonly required: Int32Array
+
+  constructor(
+    readonly usdm: boolean,
+    readonly venueId: number,
+    readonly timeUnitUs: number,
+    readonly registry: InstrumentRegistry,
+    readonly table: SymbolTable,
+  ) {
+    this.required = requiredMasks(usdm)
+  }
+
+  /** Decodes a WebSocket frame; FAST_OK or FAST_FALLBACK. `sid`: validated stream instrument id or 0. */
+  frame(buf: Uint8Array, start: number, end: number, out: ProviderRaw, sid: number): number {
+    this.buf = buf
+    this.end = end
+    this.streamSym = 0
+    this.partial = false
+    this.nested = false
+    if (end - start < 2 || buf[start] !== LBRACE || buf[start + 1] !== QUOTE) return FAST_FALLBACK
+    this.pos = start + 2
+    out.venueId = this.venueId
+    out.timeUnitUs = this.timeUnitUs
+    const key = this.readKey()
+    if (key === K_STREAM) {
+      if (!this.readStream()) return FAST_FALLBACK
+      if (this.byteAt(this.pos) !== COMMA || this.byteAt(this.pos + 1) !== QUOTE) return FAST_FALLBACK
+      this.pos += 2
+      if (this.readKey() !== K_DATA) return FAST_FALLBACK
+      if (this.byteAt(this.pos) !== LBRACE || this.byteAt(this.pos + 1) !== QUOTE) return FAST_FALLBACK
+      this.pos += 2
+      this.nested = true
+      this.setInstrument(this.streamSym)
+      if (this.payload(out, this.readKey()) !== FAST_OK) return FAST_FALLBACK
+      if (this.byteAt(this.pos) !== RBRACE) return FAST_FALLBACK
+      this.pos++
+    } else {
+      this.setInstrument(sid)
+      if (this.payload(out, key) !== FAST_OK) return FAST_FALLBACK
+    }
+    return this.pos === end ? FAST_OK : FAST_FALLBACK
+  }
+
+  /** Decodes a REST depth snapshot body for instrument `id` (registered). */
+  snapshot(buf: Uint8Array, start: number, end: number, id: number, out: ProviderRaw): number {
+    this.buf = buf
+    this.end = end
+    this.pos = start
+    this.streamSym = 0
+    this.partial = false
+    this.nested = true
+    this.setInstrument(id)
+    out.venueId = this.venueId
+    out.timeUnitUs = this.timeUnitUs
+    if (this.fields(out, M_SNAPSHOT, 0, LBRACE) !== FAST_OK) return FAST_FALLBACK
+    if (this.pos !== end) return FAST_FALLBACK
+    out.instrumentId = id
+    out.type = RawType.DepthSnapshot
+    return FAST_OK
+  }
+
+  private setInstrument(id: number): void {
+    this.inst = id
+    if (id !== 0) {
+      this.pxScale = this.registry.priceScales[id]!
+      this.qtyScale = this.registry.qtyScales[id]!
+    }
+  }
+
+  private byteAt(p: number): number {
+    return p < this.end ? this.buf[p]! : -1
+  }
+
+  /** An event object whose first key (code `key`) has just been read; pos is at its value. */
+  private payload(out: ProviderRaw, key: number): number {
+    let kind: number
+    let seen = 0
+    if (key === CH_e) {
+      kind = this.readEventType()
+      if (kind < 0) return FAST_FALLBACK
+    } else if (key === 117 /* u */) {
+      // Spot bookTicker: {"u","s","b","B","a","A"} (no e)
+      if (!this.readInt()) return FAST_FALLBACK
+      out.updateId = this.num[0]!
+      kind = M_TICKER
+      seen = F_u
+    } else if (key === K_LAST_UPDATE_ID) {
+      // Spot partial depth: {"lastUpdateId","bids","asks"}
+      if (!this.readInt()) return FAST_FALLBACK
+      out.updateId = this.num[0]!
+      kind = M_PARTIAL_SPOT
+      seen = F_LUI
+    } else {
+      return FAST_FALLBACK
+    }
+    if (this.fields(out, kind, seen, COMMA) !== FAST_OK) return FAST_FALLBACK
+    if (kind === M_SHUTDOWN) {
+      out.type = RawType.ServerShutdown
+      return FAST_OK
+    }
+    if (this.inst === 0) return FAST_FALLBACK
+    out.instrumentId = this.inst
+    switch (kind) {
+      case M_TRADE:
+        out.type = RawType.Trade
+        break
+      case M_AGG:
+        out.type = RawType.AggTrade
+        break
+      case M_TICKER:
+        out.type = RawType.BookTicker
+        break
+      case M_DEPTH:
+        out.type = this.partial ? RawType.PartialDepth : RawType.DepthUpdate
+        break
+      case M_PARTIAL_SPOT:
+        out.type = RawType.PartialDepth
+        break
+      case M_KLINE:
+        out.type = RawType.Kline
+        break
+    }
+    return FAST_OK
+  }
+
+  /**
+   * The remaining keys of an object of `kind`, each preceded by `sep` on the
+   * first iteration (',' after a first key, '{' for a whole object) and by
+   * ',' afterwards; ends after the closing '}'.
+   */
+  private fields(out: ProviderRaw, kind: number, seen0: number, sep: number): number {
+    const readMask = READ_MASK[kind]!
+    const num = this.num
+    let seen = seen0
+    let first = true
+    for (;;) {
+      const c = this.byteAt(this.pos)
+      if (c === RBRACE) {
+        this.pos++
+        break
+      }
+      if (c !== (first ? sep : COMMA) || this.byteAt(this.pos + 1) !== QUOTE) return FAST_FALLBACK
+      first = false
+      this.pos += 2
+      const key = this.readKey()
+      // K_FAIL, or a second "e" / an "e" after a shape-detected first key: let the reference decide
+      if (key === K_FAIL || key === CH_e) return FAST_FALLBACK
+      if (!this.nested && (key === K_STREAM || key === K_ERROR || key === K_RESULT)) return FAST_FALLBACK
+      const bit = KEY_BITS[key]!
+      if (bit === F_LUI && kind === M_TICKER && seen0 !== 0) {
+        // a Spot bookTicker (no e) with lastUpdateId: the reference classifies it as partial depth
+        return FAST_FALLBACK
+      }
+      if ((bit & readMask) === 0) {
+        if (!this.skipValue()) return FAST_FALLBACK
+        continue
+      }
+      if ((seen & bit) !== 0) return FAST_FALLBACK // duplicated key: JSON.parse keeps the last one
+      seen |= bit
+      switch (bit) {
+        case F_E:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.eventTime = num[0]!
+          break
+        case F_T:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.tradeTime = num[0]!
+          break
+        case F_s:
+          if (!this.readSymbol()) return FAST_FALLBACK
+          break
+        case F_t:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.tradeId = num[0]!
+          break
+        case F_p:
+          if (this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return FAST_FALLBACK
+          out.priceM = num[0]!
+          break
+        case F_q:
+          if (this.inst === 0 || !this.readDecimal(this.qtyScale, 0)) return FAST_FALLBACK
+          out.qtyM = num[0]!
+          break
+        case F_m: {
+          const v = this.readBool()
+          if (v < 0) return FAST_FALLBACK
+          out.buyerIsMaker = v === 1
+          break
+        }
+        case F_a:
+          if (kind === M_AGG) {
+            if (!this.readInt()) return FAST_FALLBACK
+            out.tradeId = num[0]!
+          } else if (kind === M_TICKER) {
+            if (this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return FAST_FALLBACK
+            out.askPxM = num[0]!
+          } else if (!this.readLevels(out, false)) {
+            return FAST_FALLBACK
+          }
+          break
+        case F_f:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.firstTradeId = num[0]!
+          break
+        case F_l:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.lastTradeId = num[0]!
+          break
+        case F_u:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.updateId = num[0]!
+          break
+        case F_U:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.firstUpdateId = num[0]!
+          break
+        case F_b:
+          if (kind === M_TICKER) {
+            if (this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return FAST_FALLBACK
+            out.bidPxM = num[0]!
+          } else if (!this.readLevels(out, true)) {
+            return FAST_FALLBACK
+          }
+          break
+        case F_B:
+          if (this.inst === 0 || !this.readDecimal(this.qtyScale, 0)) return FAST_FALLBACK
+          out.bidQtyM = num[0]!
+          break
+        case F_A:
+          if (this.inst === 0 || !this.readDecimal(this.qtyScale, 0)) return FAST_FALLBACK
+          out.askQtyM = num[0]!
+          break
+        case F_pu:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.prevUpdateId = num[0]!
+          break
+        case F_k:
+          if (!this.readKline(out)) return FAST_FALLBACK
+          break
+        case F_LUI:
+          if (!this.readInt()) return FAST_FALLBACK
+          out.updateId = num[0]!
+          break
+        case F_BIDS:
+          if (!this.readLevels(out, true)) return FAST_FALLBACK
+          break
+        case F_ASKS:
+          if (!this.readLevels(out, false)) return FAST_FALLBACK
+          break
+      }
+    }
+    const req = this.required[kind]!
+    return (seen & req) === req ? FAST_OK : FAST_FALLBACK
+  }
+
+  /** The kline body object `k`. */
+  private readKline(out: ProviderRaw): boolean {
+    if (this.byteAt(this.pos) !== LBRACE) return false
+    const num = this.num
+    let seen = 0
+    let first = true
+    for (;;) {
+      const c = this.byteAt(this.pos)
+      if (c === RBRACE && !first) {
+        this.pos++
+        break
+      }
+      if (c !== (first ? LBRACE : COMMA) || this.byteAt(this.pos + 1) !== QUOTE) return false
+      first = false
+      this.pos += 2
+      const key = this.readKey()
+      let bit: number
+      switch (key) {
+        case K_FAIL:
+          return false
+        case 116 /* t */:
+          bit = KF_t
+          break
+        case 84 /* T */:
+          bit = KF_T
+          break
+        case 115 /* s */:
+          bit = KF_s
+          break
+        case 105 /* i */:
+          bit = KF_i
+          break
+        case 102 /* f */:
+          bit = KF_f
+          break
+        case 76 /* L */:
+          bit = KF_L
+          break
+        case 111 /* o */:
+          bit = KF_o
+          break
+        case 99 /* c */:
+          bit = KF_c
+          break
+        case 104 /* h */:
+          bit = KF_h
+          break
+        case 108 /* l */:
+          bit = KF_l
+          break
+        case 118 /* v */:
+          bit = KF_v
+          break
+        case 110 /* n */:
+          bit = KF_n
+          break
+        case 120 /* x */:
+          bit = KF_x
+          break
+        case 113 /* q */:
+          bit = KF_q
+          break
+        default:
+          if (!this.skipValue()) return false
+          continue
+      }
+      if ((seen & bit) !== 0) return false
+      seen |= bit
+      switch (bit) {
+        case KF_t:
+          if (!this.readInt()) return false
+          out.klineStart = num[0]!
+          break
+        case KF_T:
+          if (!this.readInt()) return false
+          out.klineClose = num[0]!
+          break
+        case KF_s:
+          if (!this.readSymbol()) return false
+          break
+        case KF_i: {
+          const secs = this.readInterval()
+          if (secs <= 0) return false
+          out.klineIntervalSec = secs
+          break
+        }
+        case KF_f:
+          if (!this.readInt()) return false
+          out.firstTradeId = num[0]!
+          break
+        case KF_L:
+          if (!this.readInt()) return false
+          out.lastTradeId = num[0]!
+          break
+        case KF_o:
+          if (this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return false
+          out.openM = num[0]!
+          break
+        case KF_c:
+          if (this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return false
+          out.closeM = num[0]!
+          break
+        case KF_h:
+          if (this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return false
+          out.highM = num[0]!
+          break
+        case KF_l:
+          if (this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return false
+          out.lowM = num[0]!
+          break
+        case KF_v:
+          if (this.inst === 0 || !this.readDecimal(this.qtyScale, 0)) return false
+          out.volumeM = num[0]!
+          break
+        case KF_n:
+          if (!this.readInt()) return false
+          out.klineTrades = num[0]!
+          break
+        case KF_x: {
+          const v = this.readBool()
+          if (v < 0) return false
+          out.klineClosed = v === 1
+          break
+        }
+        case KF_q:
+          if (this.inst === 0 || !this.readDecimal(this.registry.spec(this.inst).notionalScale, 0)) return false
+          out.quoteVolumeM = num[0]!
+          break
+      }
+    }
+    return (seen & KLINE_REQUIRED) === KLINE_REQUIRED
+  }
+
+  /**
+   * Reads a key from just after its opening quote through the ':' after it.
+   * Returns its code (K_UNKNOWN for keys no kind reads), or K_FAIL for
+   * escapes, control bytes, non-ASCII or a missing ':'.
+   */
+  private readKey(): number {
+    const b = this.buf
+    const end = this.end
+    const s = this.pos
+    // the common case: a one-byte key
+    if (s + 2 < end && b[s + 1] === QUOTE && b[s + 2] === COLON) {
+      const c = b[s]!
+      if (c >= 0x20 && c < 0x80 && c !== BACKSLASH && c !== QUOTE) {
+        this.pos = s + 3
+        return c
+      }
+    }
+    let p = s
+    for (;;) {
+      if (p >= end) return K_FAIL
+      const c = b[p]!
+      if (c === QUOTE) break
+      if (c === BACKSLASH || c < 0x20 || c >= 0x80) return K_FAIL
+      p++
+    }
+    if (p + 1 >= end || b[p + 1] !== COLON) return K_FAIL
+    this.pos = p + 2
+    const len = p - s
+    if (len === 1) return b[s]!
+    if (len === 2) return b[s] === 112 && b[s + 1] === 117 ? K_PU : K_UNKNOWN
+    if (len === 4) {
+      if (equalBytes(b, s, KEY_BIDS)) return K_BIDS
+      if (equalBytes(b, s, KEY_ASKS)) return K_ASKS
+      if (equalBytes(b, s, KEY_DATA)) return K_DATA
+      return K_UNKNOWN
+    }
+    if (len === 5) return equalBytes(b, s, KEY_ERROR) ? K_ERROR : K_UNKNOWN
+    if (len === 6) {
+      if (equalBytes(b, s, KEY_STREAM)) return K_STREAM
+      if (equalBytes(b, s, KEY_RESULT)) return K_RESULT
+      return K_UNKNOWN
+    }
+    if (len === 12) return equalBytes(b, s, KEY_LUI) ? K_LAST_UPDATE_ID : K_UNKNOWN
+    return K_UNKNOWN
+  }
+
+  /** The envelope's stream name: the symbol before '@' (looked up, 0 when unknown) and whether it is a `depth<N>` stream. */
+  private readStream(): boolean {
+    const b = this.buf
+    const end = this.end
+    let p = this.pos
+    if (p >= end || b[p] !== QUOTE) return false
+    p++
+    const s = p
+    let at = -1
+    let h = FNV_OFFSET
+    for (;;) {
+      if (p >= end) return false
+      const c = b[p]!
+      if (c === QUOTE) break
+      if (c === BACKSLASH || c < 0x20 || c >= 0x80) return false
+      if (at < 0) {
+        if (c === AT) at = p
+        else h = fnvStep(h, c)
+      }
+      p++
+    }
+    this.streamSym = this.table.lookup(b, s, at < 0 ? p : at, h)
+    if (at >= 0) {
+      const d = at + 1
+      this.partial = d + DEPTH.length < p && equalBytes(b, d, DEPTH) && isDigit(b[d + DEPTH.length]!)
+    }
+    this.pos = p + 1
+    return true
+  }
+
+  /** The `e` value: a fast-path message kind, or -1. */
+  private readEventType(): number {
+    const b = this.buf
+    const end = this.end
+    let p = this.pos
+    if (p >= end || b[p] !== QUOTE) return -1
+    p++
+    const s = p
+    for (;;) {
+      if (p >= end) return -1
+      const c = b[p]!
+      if (c === QUOTE) break
+      if (c === BACKSLASH || c < 0x20 || c >= 0x80) return -1
+      p++
+    }
+    this.pos = p + 1
+    switch (p - s) {
+      case 5:
+        if (equalBytes(b, s, EV_TRADE)) return M_TRADE
+        if (equalBytes(b, s, EV_KLINE)) return M_KLINE
+        return -1
+      case 8:
+        return equalBytes(b, s, EV_AGG) ? M_AGG : -1
+      case 10:
+        return equalBytes(b, s, EV_TICKER) ? M_TICKER : -1
+      case 11:
+        return equalBytes(b, s, EV_DEPTH) ? M_DEPTH : -1
+      case 14:
+        return equalBytes(b, s, EV_SHUTDOWN) ? M_SHUTDOWN : -1
+      default:
+        return -1
+    }
+  }
+
+  /**
+   * A symbol string, resolved through the table. Non-ASCII bytes are allowed
+   * only as part of a registered symbol (whose bytes are valid UTF-8). The
+   * instrument must agree with one resolved earlier in the frame.
+   */
+  private readSymbol(): boolean {
+    const b = this.buf
+    const end = this.end
+    let p = this.pos
+    if (p >= end || b[p] !== QUOTE) return false
+    p++
+    const s = p
+    let h = FNV_OFFSET
+    for (;;) {
+      if (p >= end) return false
+      const c = b[p]!
+      if (c === QUOTE) break
+      if (c === BACKSLASH || c < 0x20) return false
+      h = fnvStep(h, c)
+      p++
+    }
+    const id = this.table.lookup(b, s, p, h)
+    if (id === 0) return false
+    if (this.inst !== id) {
+      if (this.inst !== 0) return false
+      this.setInstrument(id)
+    }
+    this.pos = p + 1
+    return true
+  }
+
+  /** A kline interval string; its seconds, or 0. */
+  private readInterval(): number {
+    const b = this.buf
+    const end = this.end
+    const p = this.pos
+    if (p >= end || b[p] !== QUOTE) return 0
+    let q = p + 1
+    while (q < end && b[q] !== QUOTE && q - p <= 3) q++
+    if (q >= end || b[q] !== QUOTE) return 0
+    const key = packInterval(b, p + 1, q - p - 1)
+    for (let i = 0; i < INTERVAL_KEYS.length; i++) {
+      if (INTERVAL_KEYS[i] === key) {
+        this.pos = q + 1
+        return INTERVAL_SECS[i]!
+      }
+    }
+    return 0
+  }
+
+  /** A JSON non-negative integer of at most 15 digits into num[0]. */
+  private readInt(): boolean {
+    const b = this.buf
+    const end = this.end
+    let p = this.pos
+    if (p >= end) return false
+    let c = b[p]! - 48
+    if (c < 0 || c > 9) return false
+    let m = c
+    p++
+    if (c === 0) {
+      if (p < end && isDigit(b[p]!)) return false // leading zero: not JSON
+    } else {
+      const limit = p + MAX_INT_DIGITS - 1
+      while (p < end) {
+        c = b[p]! - 48
+        if (c < 0 || c > 9) break
+        if (p >= limit) return false
+        m = m * 10 + c
+        p++
+      }
+    }
+    if (p < end) {
+      const n = b[p]!
+      if (n === DOT || n === CH_e || n === CH_E) return false
+    }
+    this.num[0] = m
+    this.pos = p
+    return true
+  }
+
+  /**
+   * A decimal string at `scale` into num[slot]: `"[0-9]+(.[0-9]+)?"`, digits
+   * past `scale` must be zeros, the mantissa must be a safe integer.
+   * Anything else (sign, exponent, escape, too many digits) falls back.
+   */
+  private readDecimal(scale: number, slot: number): boolean {
+    const b = this.buf
+    const end = this.end
+    let p = this.pos
+    if (p >= end || b[p] !== QUOTE) return false
+    p++
+    const s = p
+    let m = 0
+    let c = 0
+    while (p < end) {
+      c = b[p]! - 48
+      if (c < 0 || c > 9) break
+      if (m >= DIGIT_LIMIT) return false
+      m = m * 10 + c
+      p++
+    }
+    if (p === s || p >= end) return false
+    let frac = 0
+    if (b[p] === DOT) {
+      p++
+      const f = p
+      while (p < end) {
+        c = b[p]! - 48
+        if (c < 0 || c > 9) break
+        if (frac < scale) {
+          if (m >= DIGIT_LIMIT) return false
+          m = m * 10 + c
+          frac++
+        } else if (c !== 0) {
+          return false
+        }
+        p++
+      }
+      if (p === f || p >= end) return false
+    }
+    if (b[p] !== QUOTE) return false
+    if (frac < scale) {
+      m *= POW10[scale - frac]!
+      if (m > MAX_SAFE) return false
+    }
+    this.num[slot] = m
+    this.pos = p + 1
+    return true
+  }
+
+  /** true -> 1, false -> 0, else -1. */
+  private readBool(): number {
+    const b = this.buf
+    const p = this.pos
+    if (p + 4 <= this.end && b[p] === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
+      this.pos = p + 4
+      return 1
+    }
+    if (p + 5 <= this.end && b[p] === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
+      this.pos = p + 5
+      return 0
+    }
+    return -1
+  }
+
+  /** `[["px","qty"],...]` into the bid or ask levels, in wire order. */
+  private readLevels(out: ProviderRaw, bids: boolean): boolean {
+    if (this.inst === 0 || this.byteAt(this.pos) !== LBRACK) return false
+    this.pos++
+    if (this.byteAt(this.pos) === RBRACK) {
+      this.pos++
+      return true
+    }
+    const num = this.num
+    const pxScale = this.pxScale
+    const qtyScale = this.qtyScale
+    for (;;) {
+      if (this.byteAt(this.pos) !== LBRACK) return false
+      this.pos++
+      if (!this.readDecimal(pxScale, 0)) return false
+      if (this.byteAt(this.pos) !== COMMA) return false
+      this.pos++
+      if (!this.readDecimal(qtyScale, 1)) return false
+      if (this.byteAt(this.pos) !== RBRACK) return false
+      this.pos++
+      if (bids) {
+        const i = out.bidCount
+        if (i < out.bidPxs.length) {
+          out.bidPxs[i] = num[0]!
+          out.bidQtys[i] = num[1]!
+          out.bidCount = i + 1
+        } else {
+          out.pushBid(num[0]!, num[1]!)
+        }
+      } else {
+        const i = out.askCount
+        if (i < out.askPxs.length) {
+          out.askPxs[i] = num[0]!
+          out.askQtys[i] = num[1]!
+          out.askCount = i + 1
+        } else {
+          out.pushAsk(num[0]!, num[1]!)
+        }
+      }
+      const c = this.byteAt(this.pos)
+      this.pos++
+      if (c === RBRACK) return true
+      if (c !== COMMA) return false
+    }
+  }
+
+  /** Skips a value of a key the message kind does not use: a plain string, number, true, false or null. */
+  private skipValue(): boolean {
+    const b = this.buf
+    const end = this.end
+    let p = this.pos
+    if (p >= end) return false
+    const c = b[p]!
+    if (c === QUOTE) {
+      p++
+      for (;;) {
+        if (p >= end) return false
+        const d = b[p]!
+        if (d === QUOTE) break
+        if (d === BACKSLASH || d < 0x20 || d >= 0x80) return false
+        p++
+      }
+      this.pos = p + 1
+      return true
+    }
+    if (c === 116 /* t */) return this.literal(p, 0x74727565, 4)
+    if (c === 102 /* f */) return this.literal(p, 0x66616c73, 5)
+    if (c === 110 /* n */) return this.literal(p, 0x6e756c6c, 4)
+    // number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    if (c === 45 /* - */) p++
+    if (p >= end || !isDigit(b[p]!)) return false
+    if (b[p] === 48) p++
+    else while (p < end && isDigit(b[p]!)) p++
+    if (p < end && b[p] === DOT) {
+      p++
+      if (p >= end || !isDigit(b[p]!)) return false
+      while (p < end && isDigit(b[p]!)) p++
+    }
+    if (p < end && (b[p] === CH_e || b[p] === CH_E)) {
+      p++
+      if (p < end && (b[p] === 43 || b[p] === 45)) p++
+      if (p >= end || !isDigit(b[p]!)) return false
+      while (p < end && isDigit(b[p]!)) p++
+    }
+    this.pos = p
+    return true
+  }
+
+  /** true/null (first four bytes packed in `word`) or false (`len` 5: "fals" + "e"). */
+  private literal(p: number, word: number, len: number): boolean {
+    const b = this.buf
+    if (p + len > this.end) return false
+    if (((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) !== word) return false
+    if (len === 5 && b[p + 4] !== CH_e) return false
+    this.pos = p + len
+    return true
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57
+}
+
+function equalBytes(b: Uint8Array, s: number, key: Uint8Array): boolean {
+  for (let i = 0; i < key.length; i++) if (b[s + i] !== key[i]) return false
+  return true
+}
