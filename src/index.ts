@@ -50,3 +50,30 @@ export {
 export { WsFrame } from './transport/ws-frame.js'
 export { createHotPools, DEFAULT_POOLS, POOLED_TYPES } from './runtime/pools.js'
 export type { HotPools, PoolsConfig, PoolTypeConfig, PooledTypeName } from './runtime/pools.js'
+export type { ReadonlyMergedEvent } from './model/events.js'
+export type { Logger } from './core/logger.js'
+export { silentLogger } from './core/logger.js'
+// strategies
+export type {
+  Strategy,
+  StrategyContext,
+  OrderIntent,
+  ReadonlyBbo,
+  ReadonlyExecReport,
+  MarketCallback,
+  StrategyHookName,
+} from './strategy/strategy.js'
+export { STRATEGY_HOOKS } from './strategy/strategy.js'
+export { StrategyMetrics } from './strategy/metrics.js'
+export { loadStrategy } from './strategy/loader.js'
+export type { LoadedStrategy, LoadStrategyOptions } from './strategy/loader.js'
+export { StrategyHost } from './strategy/host.js'
+// pipeline
+export { Merger } from './pipeline/merger.js'
+export type { MergerOptions, MergerStats, MergeOrdering } from './pipeline/merger.js'
+export { Dispatcher } from './pipeline/dispatcher.js'
+export type { DispatcherOptions, DispatcherStats, SubscriberStats } from './pipeline/dispatcher.js'
+export { SubscriberQueue, ExecReportQueue, OverflowPolicy } from './pipeline/subscriber-queue.js'
+// order books
+export { OrderBook } from './book/order-book.js'
+export type { ReadonlyOrderBook } from './book/order-book.js'

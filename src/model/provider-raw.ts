@@ -119,10 +119,14 @@ export class ProviderRaw extends PooledObject {
     this.bidQtyM = 0
     this.askPxM = 0
     this.askQtyM = 0
-    this.bidPxs.fill(0, 0, this.bidCount)
-    this.bidQtys.fill(0, 0, this.bidCount)
-    this.askPxs.fill(0, 0, this.askCount)
-    this.askQtys.fill(0, 0, this.askCount)
+    if (this.bidCount > 0) {
+      this.bidPxs.fill(0, 0, this.bidCount)
+      this.bidQtys.fill(0, 0, this.bidCount)
+    }
+    if (this.askCount > 0) {
+      this.askPxs.fill(0, 0, this.askCount)
+      this.askQtys.fill(0, 0, this.askCount)
+    }
     this.bidCount = 0
     this.askCount = 0
     this.klineStart = 0
