@@ -201,7 +201,7 @@ class ReplayRun implements BookSyncListener {
     this.trades = new TradeGapTracker(this.venueId)
     this.normalizer = new BinanceNormalizer(this.registry, this.venueId)
     this.symbols = sessionSymbols(session)
-    if (session.exchangeInfo !== null) defineFromExchangeInfo(this.registry, this.venueName, session.exchangeInfo, this.symbols)
+    if (session.exchangeInfo !== null) defineFromExchangeInfo(this.registry, this.venueName, session.exchangeInfo, this.symbols, market)
     for (const s of this.symbols) {
       const id = this.decoder.addSymbol(s)
       this.ids.push(id)

@@ -119,7 +119,10 @@ export class WsConnection {
   private readonly queue = new Fifo<WsMessage>()
   private readonly readers = new Fifo<ReadWaiter>()
   private queueHighWater = 0
+  /** paused by read()-mode queue backpressure */
   private paused = false
+  /** paused by the owner (pause()): dispatcher backpressure in per-frame mode */
+  private userPaused = false
   private pauses = 0
 
   // writing
@@ -450,8 +453,34 @@ export class WsConnection {
   private maybeResume(): void {
     if (this.paused && this.queue.length <= this.queueCapacity >> 1 && this.state === WsState.Open) {
       this.paused = false
-      this.ws.resume()
+      if (!this.userPaused) this.ws.resume()
     }
+  }
+
+  /**
+   * Stops reading the socket (receive backpressure: the venue's TCP window
+   * fills) until `resume()`. Works in both modes; frames already read are
+   * still delivered. Stale detection is suspended while paused (a paused
+   * connection receives nothing by design). Idempotent.
+   */
+  pause(): void {
+    if (this.userPaused) return
+    this.userPaused = true
+    this.pauses++
+    if (!this.paused && this.state === WsState.Open) this.ws.pause()
+  }
+
+  /** Reads again after `pause()`. Idempotent. */
+  resume(): void {
+    if (!this.userPaused) return
+    this.userPaused = false
+    this.lastActivityMs = performance.now()
+    if (!this.paused && this.state === WsState.Open) this.ws.resume()
+  }
+
+  /** True while `pause()` holds the socket. */
+  get isPaused(): boolean {
+    return this.userPaused
   }
 
   /** Iterates messages until the connection closes (read() mode). */
@@ -508,6 +537,7 @@ export class WsConnection {
       this.lastTickFrames = this.framesReceived
       this.lastActivityMs = now
     }
+    if (this.userPaused) this.lastActivityMs = now
     if (this.staleMs > 0 && now - this.lastActivityMs >= this.staleMs) {
       this.staleCount++
       this.fail(wsError(ErrorCode.WS_STALE, `no frame from ${this.url} for ${this.staleMs} ms`, { url: this.url, staleMs: this.staleMs }), 0)
@@ -649,7 +679,7 @@ export class WsConnection {
       callbackErrors: this.callbackErrors,
       queueDepth: this.queue.length,
       queueHighWater: this.queueHighWater,
-      paused: this.paused,
+      paused: this.paused || this.userPaused,
       pauses: this.pauses,
       outQueueDepth: this.outbox.depth,
       limiterWaits: this.outbox.limiterWaits,
