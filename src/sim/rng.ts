@@ -1,0 +1,52 @@
+/**
+ * A small seeded PRNG (SplitMix32 seeding + xoshiro128**), so that the
+ * synthetic market is identical for a given seed on every machine.
+ */
+export class Rng {
+  private a: number
+  private b: number
+  private c: number
+  private d: number
+
+  constructor(seed: number) {
+    let s = seed >>> 0
+    const next = (): number => {
+      s = (s + 0x9e3779b9) | 0
+      let z = s
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
+      return (z ^ (z >>> 16)) >>> 0
+    }
+    this.a = next()
+    this.b = next()
+    this.c = next()
+    this.d = next()
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  nextU32(): number {
+    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0
+    const t = this.b << 9
+    this.c ^= this.a
+    this.d ^= this.b
+    this.b ^= this.c
+    this.a ^= this.d
+    this.c ^= t
+    this.d = rotl(this.d, 11)
+    return r
+  }
+
+  /** Uniform float in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296
+  }
+
+  /** Uniform integer in [lo, hi] (inclusive). */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1))
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k))
+}
