@@ -19,8 +19,9 @@
  *   size: "0.01"           order quantity
  *   maxInventory: "0.05"   no more buying above +max, no more selling below -max
  *   skewTicks: 2           fair-price shift per `size` of inventory
- *   requoteTicks: 1        move needed before cancel/replace
- *   minRequoteMs: 100      at most one requote per side per this interval
+ *   requoteTicks: 2        move needed before cancel/replace
+ *   minRequoteMs: 1000     at most one requote per side per this interval (Binance allows
+ *                          50 new orders per 10 s: two sides at 1/s stay well inside it)
  */
 import type { ReadonlyCanonicalEvent, ReadonlyExecReport, ReadonlyMergedEvent, Strategy, StrategyContext } from 'tickflow'
 import { ExecType, OrderSide, OrderStatus, Rounding, TimeInForce, formatDecimal, parseDecimal, rescale, roundToStep } from 'tickflow'
@@ -76,8 +77,8 @@ export default class MarketMaker implements Strategy {
     this.sizeText = text(params.size, '0.01')
     this.maxInventoryText = text(params.maxInventory, '0.05')
     this.skewTicks = num(params.skewTicks, 2)
-    this.requoteTicks = Math.max(1, Math.floor(num(params.requoteTicks, 1)))
-    this.minRequoteUs = num(params.minRequoteMs, 100) * 1000
+    this.requoteTicks = Math.max(1, Math.floor(num(params.requoteTicks, 2)))
+    this.minRequoteUs = num(params.minRequoteMs, 1000) * 1000
   }
 
   onStart(ctx: StrategyContext): void {
@@ -100,6 +101,8 @@ export default class MarketMaker implements Strategy {
   /** Consolidated best bid/offer moved (every venue listing the instrument). */
   onBbo(ev: ReadonlyCanonicalEvent, ctx: StrategyContext, merged: ReadonlyMergedEvent): void {
     if (merged.canonicalId !== this.canonicalId || ev.bidPxM <= 0 || ev.askPxM <= 0) return
+    // Quote only on a book in sync (null while it is syncing or resyncing after a gap).
+    if (ctx.book(this.instrumentId) === null) return
     // The consolidated BBO may be at another venue's scale: bring it to ours (exact, or rounded inward).
     const bidM = rescale(ev.bidPxM, ev.priceScale, this.priceScale, Rounding.Floor)
     const askM = rescale(ev.askPxM, ev.priceScale, this.priceScale, Rounding.Ceil)

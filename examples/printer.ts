@@ -9,7 +9,7 @@
  *       params: { everyMs: 1000 }
  */
 import type { ReadonlyCanonicalEvent, Strategy, StrategyContext } from 'tickflow'
-import { formatDecimal } from 'tickflow'
+import { EVENT_KIND_NAMES, formatDecimal } from 'tickflow'
 
 export default class MarketDataPrinter implements Strategy {
   readonly name = 'printer'
@@ -50,7 +50,8 @@ export default class MarketDataPrinter implements Strategy {
 
   onStatus(ev: ReadonlyCanonicalEvent, ctx: StrategyContext): void {
     this.statuses++
-    ctx.log.info({ kind: ev.kind, instrumentId: ev.instrumentId, reason: ev.reason, gapFrom: ev.gapFrom, gapTo: ev.gapTo }, 'market status')
+    const spec = ctx.instrumentSpec(ev.instrumentId)
+    ctx.log.info({ kind: EVENT_KIND_NAMES[ev.kind], instrument: spec === null ? ev.instrumentId : `${spec.venue}:${spec.symbol}`, reason: ev.reason, gapFrom: ev.gapFrom, gapTo: ev.gapTo }, 'market status')
   }
 
   private maybePrint(ctx: StrategyContext): void {

@@ -12,6 +12,7 @@ import {
   bool,
   decimalText,
   deepFreeze,
+  Issues,
   list,
   num,
   object,
@@ -60,6 +61,9 @@ const venue = object({
   credentials: section(credentials),
 })
 
+/** One validated venue entry. */
+export type VenueConfig = NonNullable<ReturnType<typeof venue>>
+
 const strategy = object({
   name: required(str('a strategy name', /^[A-Za-z][A-Za-z0-9_-]{0,31}$/)),
   /** module path (.js, .mjs or .ts), relative to the config file */
@@ -93,9 +97,7 @@ const pools: Check<PoolsConfig> = (v, path, issues) => {
 }
 
 export const engineConfigSchema = object({
-  venues: withDefault(list(venue, 'a list of venues', { min: 1 }), () => [
-    { name: 'sim', type: 'simulator', symbols: ['BTCUSDT', 'ETHUSDT'], streams: ['trade', 'bookTicker', 'depth'], testnet: false, orderEntry: 'ws-api', trading: true, credentials: {} },
-  ]),
+  venues: withDefault(list(venue, 'a list of venues', { min: 1 }), (): VenueConfig[] => [venue({ name: 'sim' }, 'venues[0]', new Issues())!]),
   strategies: withDefault(list(strategy, 'a list of strategies'), []),
   merger: section(
     object({

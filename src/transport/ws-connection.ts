@@ -585,6 +585,12 @@ export class WsConnection {
     } else if (this.state === WsState.Open) {
       this.localCloseCode = code
       this.setState(WsState.Closing, 'close()')
+      // The close handshake needs the peer's close frame: a paused socket would never read it.
+      if (this.userPaused || this.paused) {
+        this.userPaused = false
+        this.paused = false
+        this.ws.resume()
+      }
       this.ws.close(code, reason)
     }
     return this.closedPromise
