@@ -151,6 +151,22 @@ export default async function run(opts: Record<string, unknown>): Promise<number
   let status: StatusLine | null = null
   let durationTimer: NodeJS.Timeout | null = null
   try {
+    // Bind the metrics endpoint before connecting anywhere: a port in use is a
+    // start-up error, not a half-started engine.
+    if (config.metrics.enabled) {
+      metrics = new Metrics()
+      try {
+        const port = await metrics.listen({ host: config.metrics.host, port: config.metrics.port })
+        log.info({ url: `http://${config.metrics.host}:${port}/metrics` }, 'metrics')
+      } catch (err) {
+        process.stderr.write(
+          `tickflow run: metrics: cannot listen on ${config.metrics.host}:${config.metrics.port} (${describeError(err)}); set metrics.port, or metrics.enabled: false\n`,
+        )
+        return 1
+      }
+      metrics.startProcessMonitors()
+      registerEngineMetrics(metrics, engine)
+    }
     try {
       await engine.start()
     } catch (err) {
@@ -158,13 +174,6 @@ export default async function run(opts: Record<string, unknown>): Promise<number
       return isTickflowError(err, ErrorCode.CONFIG_INVALID) ? 2 : 1
     }
     if (signals === 0) {
-      if (config.metrics.enabled) {
-        metrics = new Metrics()
-        metrics.startProcessMonitors()
-        registerEngineMetrics(metrics, engine)
-        const port = await metrics.listen({ host: config.metrics.host, port: config.metrics.port })
-        log.info({ url: `http://${config.metrics.host}:${port}/metrics` }, 'metrics')
-      }
       if (opts.status !== false) {
         status = new StatusLine(() => statusSample(engine))
         status.start()
