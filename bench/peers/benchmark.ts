@@ -18,6 +18,7 @@ const PEER_CLIENTS = path.join(REPO_ROOT, 'bench', 'peers', 'clients')
 export const CLIENTS: ClientDef[] = [
   { id: 'ws-count', label: 'ws, count only (floor)', script: path.join(DIST_CLIENTS, 'ws-count.js') },
   { id: 'ws-json', label: 'ws + JSON.parse', script: path.join(DIST_CLIENTS, 'ws-json.js') },
+  { id: 'raw-count', label: 'tickflow transport, count only', script: path.join(DIST_CLIENTS, 'raw-count.js') },
   { id: 'binance', label: 'binance SDK WebsocketClient', script: path.join(PEER_CLIENTS, 'binance.mjs') },
   { id: 'binance-beautify', label: 'binance SDK, beautify', script: path.join(PEER_CLIENTS, 'binance.mjs'), args: ['beautify'] },
   { id: 'ccxt', label: 'ccxt pro watchTrades', script: path.join(PEER_CLIENTS, 'ccxt.mjs') },
@@ -130,7 +131,16 @@ export interface PeersReport {
   clients: Array<{ id: string; label: string; notRunnable?: string }>
   summary: ClientSummary[]
   pools: PoolSummary[]
-  stages: { rows: StageRow[]; transportNsPerMsg: number; e2eNsPerMsg: number; otherNsPerMsg: number }
+  stages: {
+    rows: StageRow[]
+    /** tickflow's transport: the raw-count client's burst CPU (falls back to the ws floor when absent) */
+    transportNsPerMsg: number
+    transportClient: string
+    /** the bare ws count-only floor, for comparison */
+    wsFloorNsPerMsg: number
+    e2eNsPerMsg: number
+    otherNsPerMsg: number
+  }
   targets: TargetResult[]
   runs: RunRecord[]
   poolRuns: RunRecord[]
@@ -270,7 +280,9 @@ export async function runPeersBenchmark(quick: boolean, log: (s: string) => void
   })
   const tfBurst = summary.find((s) => s.client === 'tickflow' && s.phase === 'burst')
   const floorBurst = summary.find((s) => s.client === 'ws-count' && s.phase === 'burst')
-  const transportNs = (floorBurst?.cpuUsPerMsg ?? NaN) * 1000
+  const rawBurst = summary.find((s) => s.client === 'raw-count' && s.phase === 'burst' && Number.isFinite(s.cpuUsPerMsg))
+  const transportClient = rawBurst !== undefined ? 'raw-count' : 'ws-count'
+  const transportNs = ((rawBurst ?? floorBurst)?.cpuUsPerMsg ?? NaN) * 1000
   const e2eNs = (tfBurst?.cpuUsPerMsg ?? NaN) * 1000
   const pipelineNs = st.rows[st.rows.length - 1]?.cumulativeNsPerMsg ?? NaN
   const m = machineInfo()
@@ -286,7 +298,14 @@ export async function runPeersBenchmark(quick: boolean, log: (s: string) => void
     clients: CLIENTS.map((c) => ({ id: c.id, label: c.label, ...(c.notRunnable !== undefined ? { notRunnable: c.notRunnable } : {}) })),
     summary,
     pools,
-    stages: { rows: st.rows, transportNsPerMsg: r2(transportNs, 0), e2eNsPerMsg: r2(e2eNs, 0), otherNsPerMsg: r2(e2eNs - transportNs - pipelineNs, 0) },
+    stages: {
+      rows: st.rows,
+      transportNsPerMsg: r2(transportNs, 0),
+      transportClient,
+      wsFloorNsPerMsg: r2((floorBurst?.cpuUsPerMsg ?? NaN) * 1000, 0),
+      e2eNsPerMsg: r2(e2eNs, 0),
+      otherNsPerMsg: r2(e2eNs - transportNs - pipelineNs, 0),
+    },
     targets: evaluateTargets(summary),
     runs,
     poolRuns,

@@ -3,7 +3,7 @@
  * cumulative ladder measured side by side with bench/harness.ts compare()
  * (rotated rounds, medians, allocation per message):
  *
- *   decode     BinanceDecoder.decode: frame bytes → pooled ProviderRaw
+ *   decode     BinanceDecoder.decode: frame bytes → the feed's scratch ProviderRaw (reset after each frame, as in the feed)
  *   normalize  + trade-gap check + BinanceNormalizer.trade into a pooled CanonicalEvent
  *   merge      + Merger.push (global seq, MergedEvent) into a sink that releases
  *   dispatch   + Dispatcher.publish → StrategyHost.onEvent → strategy onTrade, release
@@ -70,7 +70,7 @@ function rung(kind: Rung): Variant {
   const decoder = new BinanceDecoder({ market: 'spot', venueId: registry.venueId('binance'), registry, venueName: 'binance' })
   decoder.addSymbol('BTCUSDT')
   const venueId = registry.venueId('binance')
-  const rawPool = new BoundedPool({ name: 'ProviderRaw', capacity: 64, create: () => new ProviderRaw(), preallocate: true })
+  const raw = new ProviderRaw()
   const canonicalPool = new BoundedPool({ name: 'CanonicalEvent', capacity: 1024, create: () => new CanonicalEvent(), preallocate: true })
   const mergedPool = new BoundedPool({ name: 'MergedEvent', capacity: 1024, create: () => new MergedEvent(), preallocate: true })
   const trades = new TradeGapTracker(venueId)
@@ -105,7 +105,6 @@ function rung(kind: Rung): Variant {
         const k = i & (DISTINCT - 1)
         const buf = frames[k]!
         writeId(buf, idOff[k]!, ++nextId)
-        const raw = rawPool.tryAcquire()!
         raw.recvTsUs = 1
         const st = decoder.decode(buf, 0, buf.length, raw, 0)
         if (st === DecodeStatus.Ok && kind !== 'decode') {
@@ -119,7 +118,7 @@ function rung(kind: Rung): Variant {
             } else merger.push(src, ev)
           }
         } else sum[0] += raw.priceM
-        rawPool.release(raw)
+        raw.reset()
       }
       return sum[0]! + strategy.n
     },

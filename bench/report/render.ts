@@ -93,11 +93,16 @@ export function renderMarkdown(report: PeersReport, svgName: string): string {
   out.push('')
   out.push('| stage | ns/msg | cumulative | heap B/msg (cumulative) | how |')
   out.push('|---|---|---|---|---|')
-  out.push(`| transport (socket → ws → frame) | ${fmtInt(report.stages.transportNsPerMsg)} | | | end to end: bare ws count-only, burst |`)
+  const st = report.stages
+  if (st.transportClient === 'raw-count') {
+    out.push(`| transport (socket → raw RFC 6455 client → frame) | ${fmtInt(st.transportNsPerMsg)} | | | end to end: tickflow's transport alone, count only, burst (the \`ws\` floor: ${fmtInt(st.wsFloorNsPerMsg)}) |`)
+  } else {
+    out.push(`| transport (socket → ws → frame) | ${fmtInt(st.transportNsPerMsg)} | | | end to end: bare ws count-only, burst |`)
+  }
   for (const r of report.stages.rows) out.push(`| ${r.stage} | ${fmt(r.nsPerMsg, 1)} | ${fmt(r.cumulativeNsPerMsg, 1)} | ${fmt(r.bytesPerMsg, 1)} | in-process ladder |`)
   out.push(`| book | — | | | not on the trade path (\`npm run bench -- book\`: diffs applied per level) |`)
   out.push(
-    `| rest (engine wiring: ManagedWs, frame pool, clocks, latency probe, cache effects) | ${fmtInt(report.stages.otherNsPerMsg)} | | | end-to-end tickflow (${fmtInt(report.stages.e2eNsPerMsg)}) − transport − ladder |`,
+    `| rest (engine wiring: WsConnection → feed → engine sink, per-read clock, latency probe, cache effects) | ${fmtInt(report.stages.otherNsPerMsg)} | | | end-to-end tickflow (${fmtInt(report.stages.e2eNsPerMsg)}) − transport − ladder |`,
   )
   out.push('')
   out.push('## Pooled vs unpooled (tickflow, burst)')

@@ -42,6 +42,7 @@ import { ErrorCode, TickflowError, type ErrorCodeName } from '../core/errors.js'
 import type { BoundedPool } from '../core/pool.js'
 import { Fifo } from './fifo.js'
 import { Outbox, OutKind, type OutboxSink } from './outbox.js'
+import { RawWebSocket, RawWsError } from './raw-ws.js'
 import { WsFrame } from './ws-frame.js'
 import { DEFAULT_MAX_PAYLOAD, type ConnectOptions, type FrameHandler, type WsCloseInfo, type WsConnectionStats, type WsMessage } from './ws-options.js'
 import {
@@ -57,6 +58,12 @@ import {
 
 export { DEFAULT_MAX_PAYLOAD } from './ws-options.js'
 export type { ConnectOptions, FrameHandler, WsCloseInfo, WsConnectionStats, WsMessage } from './ws-options.js'
+
+/**
+ * What WsConnection needs from a WebSocket client: `ws`'s WebSocket and our
+ * RawWebSocket (raw-ws.ts) both provide it.
+ */
+type WsClient = Pick<WebSocket, 'send' | 'ping' | 'pong' | 'close' | 'terminate' | 'pause' | 'resume' | 'bufferedAmount' | 'readyState'> | RawWebSocket
 
 /** Frames a paused socket may still deliver past queueCapacity: one 64 KiB read chunk of 2-byte frames, rounded up. */
 const QUEUE_OVERSHOOT = 65536
@@ -93,7 +100,9 @@ export class WsConnection {
   readonly url: string
   readonly name: string
 
-  private readonly ws: WebSocket
+  private readonly ws: WsClient
+  /** 'ws' (the `ws` package) or 'raw' (raw-ws.ts) */
+  readonly transport: 'ws' | 'raw'
   private state: WsStateValue = WsState.Connecting
   private readonly transitions = newTransitionCounts()
   private readonly onState: WsStateListener | null
@@ -198,6 +207,8 @@ export class WsConnection {
     this.connectSignal = options.signal ?? null
     this.deliver = this.deliver.bind(this)
     this.enqueue = this.enqueue.bind(this)
+    this.deliverView = this.deliverView.bind(this)
+    this.enqueueView = this.enqueueView.bind(this)
     this.tick = this.tick.bind(this)
     this.onChunk = this.onChunk.bind(this)
 
@@ -211,41 +222,18 @@ export class WsConnection {
     this.transitions[WsState.Connecting]++
     publishState(this.onState, this.change(WsState.Connecting, WsState.Connecting, ''))
 
+    const transport = options.transport ?? 'ws'
+    if (transport !== 'ws' && transport !== 'raw') throw new RangeError(`transport must be 'ws' or 'raw', got ${String(transport)}`)
+    this.transport = transport
     if (this.connectSignal !== null && this.connectSignal.aborted) {
       // Never touch the network for an already aborted signal.
-      this.ws = null as unknown as WebSocket
+      this.ws = null as unknown as WsClient
       this.handshakeFailure = wsError(ErrorCode.WS_ABORTED, `connect to ${url} aborted`, { url }, this.connectSignal.reason)
       this.finishClosed(1006, '', false)
       return
     }
-    // closeTimeout (ws 8.23 as installed: destroy the socket when the close handshake does not finish) is not in @types/ws yet.
-    const wsOptions: WebSocket.ClientOptions & { closeTimeout: number } = {
-      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      skipUTF8Validation: options.skipUtf8Validation === true,
-      autoPong: false,
-      perMessageDeflate: false,
-      followRedirects: false,
-      closeTimeout: options.closeTimeoutMs ?? 5000,
-    }
-    if (options.headers !== undefined) wsOptions.headers = options.headers
-    this.ws = new WebSocket(url, wsOptions)
-    this.ws.on('open', () => this.handleOpen())
-    this.ws.on('unexpected-response', (_req, res) => {
-      this.handshakeFailure = wsError(
-        ErrorCode.WS_CONNECT_FAILED,
-        `upgrade to ${url} refused: HTTP ${res.statusCode ?? 0}`,
-        { url, status: res.statusCode ?? 0 },
-      )
-      res.resume()
-      this.ws.terminate()
-    })
-    this.ws.on('error', (err) => {
-      if (this.socketError === null) this.socketError = err
-    })
-    this.ws.on('close', (code: number, reason: Buffer) => this.handleClose(code, reason))
-    this.ws.on('message', (this.frameHandler !== null ? this.deliver : this.enqueue) as (data: WebSocket.RawData, isBinary: boolean) => void)
-    this.ws.on('ping', (data: Buffer) => this.handlePing(data))
-    this.ws.on('pong', () => this.handlePong())
+    if (transport === 'raw') this.ws = this.openRaw(url, options)
+    else this.ws = this.openWs(url, options)
     const timeoutMs = options.handshakeTimeoutMs ?? 10_000
     this.handshakeTimer = setTimeout(() => {
       this.handshakeTimer = null
@@ -262,6 +250,69 @@ export class WsConnection {
       }
       signal.addEventListener('abort', this.onConnectAbort, { once: true })
     }
+  }
+
+  /** The `ws` package's client. */
+  private openWs(url: string, options: ConnectOptions): WebSocket {
+    // closeTimeout (ws 8.23 as installed: destroy the socket when the close handshake does not finish) is not in @types/ws yet.
+    const wsOptions: WebSocket.ClientOptions & { closeTimeout: number; servername?: string } = {
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      skipUTF8Validation: options.skipUtf8Validation === true,
+      autoPong: false,
+      perMessageDeflate: false,
+      followRedirects: false,
+      closeTimeout: options.closeTimeoutMs ?? 5000,
+    }
+    if (options.headers !== undefined) wsOptions.headers = options.headers
+    const t = options.tls
+    if (t != null) {
+      if (t.ca !== undefined) wsOptions.ca = t.ca
+      if (t.rejectUnauthorized !== undefined) wsOptions.rejectUnauthorized = t.rejectUnauthorized
+      if (t.servername !== undefined) wsOptions.servername = t.servername
+    }
+    const ws = new WebSocket(url, wsOptions)
+    ws.on('open', () => this.handleOpen())
+    ws.on('unexpected-response', (_req, res) => {
+      this.handshakeFailure = wsError(
+        ErrorCode.WS_CONNECT_FAILED,
+        `upgrade to ${url} refused: HTTP ${res.statusCode ?? 0}`,
+        { url, status: res.statusCode ?? 0 },
+      )
+      res.resume()
+      ws.terminate()
+    })
+    ws.on('error', (err) => {
+      if (this.socketError === null) this.socketError = err
+    })
+    ws.on('close', (code: number, reason: Buffer) => this.handleClose(code, reason))
+    ws.on('message', (this.frameHandler !== null ? this.deliver : this.enqueue) as (data: WebSocket.RawData, isBinary: boolean) => void)
+    ws.on('ping', (data: Buffer) => this.handlePing(data))
+    ws.on('pong', () => this.handlePong())
+    return ws
+  }
+
+  /** Our minimal RFC 6455 client (raw-ws.ts): messages arrive as views of the socket's chunk, no Buffer per message. */
+  private openRaw(url: string, options: ConnectOptions): RawWebSocket {
+    const ws = new RawWebSocket(url, {
+      onMessage: this.frameHandler !== null ? this.deliverView : this.enqueueView,
+      onChunk: this.onChunk,
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      skipUtf8Validation: options.skipUtf8Validation === true,
+      closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+      tls: options.tls ?? null,
+      ...(options.headers !== undefined ? { headers: options.headers } : {}),
+    })
+    ws.on('open', () => this.handleOpen())
+    ws.on('upgrade-refused', (status: number) => {
+      this.handshakeFailure = wsError(ErrorCode.WS_CONNECT_FAILED, `upgrade to ${url} refused: HTTP ${status}`, { url, status })
+    })
+    ws.on('error', (err: Error) => {
+      if (this.socketError === null) this.socketError = err
+    })
+    ws.on('close', (code: number, reason: Buffer) => this.handleClose(code, reason))
+    ws.on('ping', (data: Buffer) => this.handlePing(data))
+    ws.on('pong', () => this.handlePong())
+    return ws
   }
 
   /** @internal resolves when open, rejects when the handshake failed. */
@@ -325,7 +376,11 @@ export class WsConnection {
     // The listener is prepended so it runs before ws parses the chunk. `_socket`
     // is ws-internal; without it we fall back to a clock read per frame.
     const socket = (this.ws as unknown as { _socket?: { prependListener?: (ev: string, fn: () => void) => void } })._socket
-    if (socket !== undefined && typeof socket.prependListener === 'function') {
+    if (this.transport === 'raw') {
+      // RawWebSocket calls onChunk itself at the start of every read.
+      this.chunkClock = true
+      this.chunkTsUs = epochUs()
+    } else if (socket !== undefined && typeof socket.prependListener === 'function') {
       socket.prependListener('data', this.onChunk)
       this.chunkClock = true
       this.chunkTsUs = epochUs()
@@ -377,7 +432,7 @@ export class WsConnection {
       frame = this.spareFrame
     }
     frame.connId = this.id
-    frame.data = data
+    frame.setView(data, 0, data.length)
     frame.isBinary = isBinary
     frame.recvTsUs = this.chunkClock ? this.chunkTsUs : epochUs()
     frame.frameSeq = ++this.frameSeq
@@ -389,6 +444,41 @@ export class WsConnection {
     }
     if (pooled) pool!.release(frame)
     else frame.reset()
+  }
+
+  /**
+   * The hot path with the raw transport: the message is buf[start, end) of
+   * the socket's chunk; the frame points at it (no Buffer made per message).
+   * Same policies as deliver().
+   */
+  private deliverView(buf: Buffer, start: number, end: number, isBinary: boolean): void {
+    this.framesReceived++
+    this.bytesReceived += end - start
+    const pool = this.frames
+    let frame: WsFrame | null = pool !== null ? pool.tryAcquire() : null
+    const pooled = frame !== null
+    if (frame === null) {
+      if (pool !== null) this.framePoolExhausted++
+      frame = this.spareFrame
+    }
+    frame.connId = this.id
+    frame.setView(buf, start, end)
+    frame.isBinary = isBinary
+    frame.recvTsUs = this.chunkTsUs
+    frame.frameSeq = ++this.frameSeq
+    try {
+      this.frameHandler!(frame)
+    } catch (err) {
+      this.callbackErrors++
+      if (this.onCallbackError !== null) this.onCallbackError(err)
+    }
+    if (pooled) pool!.release(frame)
+    else frame.reset()
+  }
+
+  /** read() mode with the raw transport: the view outlives the call (raw-ws never reuses a chunk or a reassembly buffer). */
+  private enqueueView(buf: Buffer, start: number, end: number, isBinary: boolean): void {
+    this.enqueue(start === 0 && end === buf.length ? buf : buf.subarray(start, end), isBinary)
   }
 
   /** read() mode: one call per message. */
@@ -567,7 +657,7 @@ export class WsConnection {
     if (this.failure === null) this.failure = err
     if (this.state === WsState.Closed) return
     this.setState(WsState.Closing, err.code)
-    if (closeCode > 0 && this.ws.readyState === WebSocket.OPEN) {
+    if (closeCode > 0 && this.ws.readyState === 1 /* OPEN, in ws and raw-ws */) {
       this.localCloseCode = closeCode
       this.ws.close(closeCode, err.code)
     } else this.ws.terminate()
@@ -704,6 +794,7 @@ export class WsConnection {
 
 /** The close code `ws` attached to a protocol error (its `kStatusCode` symbol), 0 when none. */
 function wsStatusCode(err: Error): number {
+  if (err instanceof RawWsError) return err.statusCode
   for (const sym of Object.getOwnPropertySymbols(err)) {
     if (sym.description === 'status-code') {
       const v = (err as unknown as Record<symbol, unknown>)[sym]

@@ -5,6 +5,7 @@
 import type { BoundedPool } from '../core/pool.js'
 import type { TickflowError } from '../core/errors.js'
 import type { RateLimitOptions } from './rate-limiter.js'
+import type { RawTlsOptions } from './raw-ws.js'
 import type { WsFrame } from './ws-frame.js'
 import type { WsStateListener, WsStateName } from './ws-state.js'
 
@@ -15,6 +16,14 @@ export const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024
 export type FrameHandler = (frame: WsFrame) => void
 
 export interface ConnectOptions {
+  /**
+   * The WebSocket client: 'ws' (the `ws` package, default) or 'raw' (our
+   * minimal RFC 6455 client, raw-ws.ts: no Buffer per message, about half
+   * the receive CPU; docs/transport.md "Raw transport").
+   */
+  transport?: 'ws' | 'raw'
+  /** TLS settings for wss: (extra CA, verification, SNI name). Default: system CAs, verified, SNI = host. */
+  tls?: RawTlsOptions | null
   /** Aborts the handshake (the socket is terminated; rejects with WS_ABORTED). Not used after open. */
   signal?: AbortSignal | null
   /** Extra HTTP headers for the upgrade request. */

@@ -111,7 +111,19 @@ export interface BinanceFeedTimings {
   restTimeoutMs?: number
 }
 
-/** The pools the feed leases from (structurally the runtime's HotPools). */
+/**
+ * The pools the feed leases from (structurally the runtime's HotPools).
+ *
+ * `canonicalEvent`: every event handed to the sink (it outlives the frame).
+ * `wsFrame`: given to the transport; null (what the engine passes) = each
+ * connection delivers with its own frame, whose lifetime is one callback.
+ * `providerRaw`: not leased per frame: a frame decodes into the feed's own
+ * scratch ProviderRaw, whose lifetime is one handleFrame call (the book sync
+ * copies what it keeps); the pool serves only a re-entrant call (a frame
+ * handled while another one is being handled). A pool round trip for an object
+ * that never outlives the call costs more than resetting one scratch object
+ * (node-performance.md §4; docs/benchmarks.md has the figures).
+ */
 export interface FeedPools {
   wsFrame: BoundedPool<WsFrame> | null
   providerRaw: BoundedPool<ProviderRaw>
@@ -154,6 +166,14 @@ export interface BinanceMarketFeedOptions {
   maxBookLevels?: number
   /** Decode errors / sink errors are logged for the 1st and then every N-th. Default 1000. */
   errorLogEvery?: number
+  /**
+   * The WebSocket client of the market-data connections: 'raw' (default: our
+   * RFC 6455 client, src/transport/raw-ws.ts, no Buffer per message) or 'ws'.
+   * Text frames are not UTF-8-checked by the transport: the decoder checks
+   * them (a bad frame is dropped and counted as invalidUtf8; the connection
+   * and the books stay up).
+   */
+  transport?: 'raw' | 'ws'
 }
 
 export const FeedState = { Idle: 0, Starting: 1, Running: 2, Closing: 3, Closed: 4, Failed: 5 } as const
@@ -192,7 +212,7 @@ export interface BinanceFeedStats extends MarketSourceStats {
   /** events dropped because the CanonicalEvent pool was empty, by kind */
   dropped: Record<string, number>
   droppedTotal: number
-  /** frames decoded into the feed's spare ProviderRaw because the pool was empty */
+  /** re-entrant frames (see FeedPools) that found the ProviderRaw pool empty and used a fresh object */
   rawPoolExhausted: number
   tradeDuplicates: number
   sinkErrors: number
@@ -246,8 +266,8 @@ export class BinanceMarketFeed implements MarketSource, BookSyncListener {
   private readonly trades: TradeGapTracker
   private readonly normalizer: BinanceNormalizer
   private readonly sink: MarketEventSink
-  private readonly rawPool: BoundedPool<ProviderRaw>
   private readonly eventPool: BoundedPool<CanonicalEvent>
+  private readonly rawPool: BoundedPool<ProviderRaw>
   private readonly framePool: BoundedPool<WsFrame> | null
   private readonly rest: BinanceRestClient
   private readonly ownsRest: boolean
@@ -259,8 +279,10 @@ export class BinanceMarketFeed implements MarketSource, BookSyncListener {
   private readonly snapshotLimit: number
   private readonly timeUnitMicros: boolean
   private readonly errorLogEvery: number
-  /** spare objects used when a pool is empty (their lifetime is one call) */
-  private readonly spareRaw = new ProviderRaw()
+  /** the ProviderRaw every frame decodes into (its lifetime is one handleFrame call) */
+  private readonly frameRaw = new ProviderRaw()
+  /** frameRaw is in use (a re-entrant handleFrame leases from the pool) */
+  private frameRawBusy = false
   private readonly snapshotRaw = new ProviderRaw()
   private readonly gapScratch = new CanonicalEvent()
   private readonly requestSnapshotBound: (instrumentId: number) => void
@@ -311,8 +333,8 @@ export class BinanceMarketFeed implements MarketSource, BookSyncListener {
     this.registry = options.registry
     this.venueId = this.registry.venueId(this.venueName)
     this.sink = options.sink
-    this.rawPool = options.pools.providerRaw
     this.eventPool = options.pools.canonicalEvent
+    this.rawPool = options.pools.providerRaw
     this.framePool = options.pools.wsFrame ?? null
     this.log = (options.logger ?? silentLogger).child({ component: 'binance-market-feed', venue: this.venueName })
     this.clock = options.clock ?? systemClock
@@ -554,6 +576,9 @@ export class BinanceMarketFeed implements MarketSource, BookSyncListener {
       stableAfterMs: t.stableAfterMs,
       handoverMaxMs: t.handoverMaxMs,
       rateLimit: { limit: this.options.messagesPerSecond ?? (this.market === 'spot' ? 5 : 10), intervalMs: 1000 },
+      transport: this.options.transport ?? 'raw',
+      // The decoder validates UTF-8 itself (fast path: ASCII only; fallback: isUtf8): no second pass in the transport.
+      skipUtf8Validation: true,
       onCallbackError: (err) => this.onSinkError(err),
     })
   }
@@ -628,7 +653,8 @@ export class BinanceMarketFeed implements MarketSource, BookSyncListener {
             await Promise.race([
               subs.unsubscribe(active),
               new Promise<void>((resolve) => {
-                timer = setTimeout(resolve, this.timings.closeTimeoutMs)
+                // the reply may queue behind a backlog of data frames: never hold a shutdown for it
+                timer = setTimeout(resolve, Math.min(1000, this.timings.closeTimeoutMs))
               }),
             ])
           } catch (err) {
@@ -684,27 +710,43 @@ export class BinanceMarketFeed implements MarketSource, BookSyncListener {
    * is valid only during the call.
    */
   handleFrame(frame: WsFrame, c: FeedConnection): void {
-    const data = frame.data
-    if (data === null || this.state >= FeedState.Closed) return
+    const buf = frame.buf
+    if (buf === null || this.state >= FeedState.Closed) return
     this.frames++
-    // ProviderRaw pool exhausted: decode into the feed's spare raw and count it.
-    // Its lifetime is this call, and dropping a depth frame would cost a book
-    // resync, so the frame is never dropped for lack of a raw.
+    // The feed's scratch raw (in its reset state between calls): no pool round trip.
+    if (this.frameRawBusy) {
+      this.handleFrameReentrant(frame, c)
+      return
+    }
+    const raw = this.frameRaw
+    this.frameRawBusy = true
+    try {
+      raw.recvTsUs = frame.recvTsUs
+      const st = this.decoder.decode(buf, frame.start, frame.end, raw, 0)
+      if (st !== DecodeStatus.Ok) this.onDecodeError(st, buf.subarray(frame.start, frame.end), c)
+      else this.dispatchRaw(raw, c)
+    } finally {
+      raw.reset()
+      this.frameRawBusy = false
+    }
+  }
+
+  /** A frame handled while another one is (rare): its raw comes from the pool (or is fresh when the pool is empty). */
+  private handleFrameReentrant(frame: WsFrame, c: FeedConnection): void {
+    const buf = frame.buf!
     let raw = this.rawPool.tryAcquire()
     const pooled = raw !== null
     if (raw === null) {
       this.rawPoolExhausted++
-      raw = this.spareRaw
-      raw.reset()
+      raw = new ProviderRaw()
     }
     try {
       raw.recvTsUs = frame.recvTsUs
-      const st = this.decoder.decode(data, 0, data.length, raw, 0)
-      if (st !== DecodeStatus.Ok) this.onDecodeError(st, data, c)
+      const st = this.decoder.decode(buf, frame.start, frame.end, raw, 0)
+      if (st !== DecodeStatus.Ok) this.onDecodeError(st, buf.subarray(frame.start, frame.end), c)
       else this.dispatchRaw(raw, c)
     } finally {
       if (pooled) this.rawPool.release(raw)
-      else raw.reset()
     }
   }
 

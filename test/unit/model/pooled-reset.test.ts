@@ -26,6 +26,9 @@ const POOL_FIELDS = new Set(['poolId', 'poolSlot', 'poolGen'])
 /** fields whose value is another object: a value of "the same type" for them */
 const OBJECT_VALUES: Record<string, () => unknown> = {
   data: () => Buffer.from('payload'),
+  // WsFrame: the message's buffer and its lazily made view
+  buf: () => Buffer.from('payload'),
+  view: () => Buffer.from('payload'),
   event: () => {
     const e = new CanonicalEvent()
     e.kind = 1

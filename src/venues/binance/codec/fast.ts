@@ -170,6 +170,13 @@ const KEY_DATA = bytes('data')
 const KEY_ERROR = bytes('error')
 const KEY_RESULT = bytes('result')
 const DEPTH = bytes('depth')
+/** `{"stream":` and `,"data":{"`: the combined-stream envelope as Binance writes it (checked as literals first). */
+const ENV_HEAD = bytes('{"stream":')
+const ENV_DATA = bytes(',"data":{"')
+/** `"trade"` with its quotes */
+const Q_TRADE = bytes('"trade"')
+/** Field bits the in-order trade layout reads (tradeInOrder). */
+const TRADE_IN_ORDER = F_E | F_s | F_t | F_p | F_q | F_T | F_m
 
 /** Kline intervals packed as (len, bytes) ints, and their seconds. */
 const INTERVAL_KEYS = new Int32Array(KLINE_INTERVALS.length)
@@ -192,6 +199,15 @@ function packInterval(b: Uint8Array, start: number, len: number): number {
 }
 
 const EMPTY = new Uint8Array(0)
+/** Longest stream name / symbol the one-entry caches hold. */
+const CACHE_BYTES = 64
+
+/** True when b[p, p + n) equals cache[0, n) and b[p + n] is the closing quote. */
+function cachedMatch(b: Uint8Array, p: number, end: number, cache: Uint8Array, n: number): boolean {
+  if (n < 0 || p + n >= end || b[p + n] !== QUOTE) return false
+  for (let k = 0; k < n; k++) if (b[p + k] !== cache[k]) return false
+  return true
+}
 
 export class FastPath {
   private buf: Uint8Array = EMPTY
@@ -213,6 +229,21 @@ export class FastPath {
    */
   private nested = false
   private readonly required: Int32Array
+  /**
+   * One-entry caches in front of the symbol table: the last stream name
+   * (whole, with its lookup result and partial flag) and the last `s` symbol.
+   * A frame whose bytes equal the cached ones (up to the closing quote) skips
+   * the hashing; valid while the table's version is unchanged.
+   */
+  private readonly streamCache = new Uint8Array(CACHE_BYTES)
+  private streamCacheLen = -1
+  private streamCacheSym = 0
+  private streamCachePartial = false
+  private streamCacheVersion = -1
+  private readonly symCache = new Uint8Array(CACHE_BYTES)
+  private symCacheLen = -1
+  private symCacheId = 0
+  private symCacheVersion = -1
 
   constructor(
     readonly usdm: boolean,
@@ -235,14 +266,21 @@ export class FastPath {
     this.pos = start + 2
     out.venueId = this.venueId
     out.timeUnitUs = this.timeUnitUs
-    const key = this.readKey()
+    // The envelope as Binance writes it is matched as literals; anything else takes the key-by-key path.
+    const env = end - start > ENV_HEAD.length && equalBytes(buf, start, ENV_HEAD)
+    if (env) this.pos = start + ENV_HEAD.length
+    const key = env ? K_STREAM : this.readKey()
     if (key === K_STREAM) {
       if (!this.readStream()) return FAST_FALLBACK
-      if (this.byteAt(this.pos) !== COMMA || this.byteAt(this.pos + 1) !== QUOTE) return FAST_FALLBACK
-      this.pos += 2
-      if (this.readKey() !== K_DATA) return FAST_FALLBACK
-      if (this.byteAt(this.pos) !== LBRACE || this.byteAt(this.pos + 1) !== QUOTE) return FAST_FALLBACK
-      this.pos += 2
+      if (this.pos + ENV_DATA.length <= end && equalBytes(buf, this.pos, ENV_DATA)) {
+        this.pos += ENV_DATA.length
+      } else {
+        if (this.byteAt(this.pos) !== COMMA || this.byteAt(this.pos + 1) !== QUOTE) return FAST_FALLBACK
+        this.pos += 2
+        if (this.readKey() !== K_DATA) return FAST_FALLBACK
+        if (this.byteAt(this.pos) !== LBRACE || this.byteAt(this.pos + 1) !== QUOTE) return FAST_FALLBACK
+        this.pos += 2
+      }
       this.nested = true
       this.setInstrument(this.streamSym)
       if (this.payload(out, this.readKey()) !== FAST_OK) return FAST_FALLBACK
@@ -292,6 +330,13 @@ export class FastPath {
     if (key === CH_e) {
       kind = this.readEventType()
       if (kind < 0) return FAST_FALLBACK
+      if (kind === M_TRADE) {
+        // Binance's own key order first (straight-line literal matches); on any
+        // difference the key-by-key loop below reads the fields from the start.
+        const at = this.pos
+        seen = this.tradeInOrder(out)
+        if (seen === 0) this.pos = at
+      }
     } else if (key === 117 /* u */) {
       // Spot bookTicker: {"u","s","b","B","a","A"} (no e)
       if (!this.readInt()) return FAST_FALLBACK
@@ -335,6 +380,42 @@ export class FastPath {
         break
     }
     return FAST_OK
+  }
+
+  /**
+   * A trade's fields in the order Binance sends them, after `"e":"trade"`:
+   * `,"E":…,"s":"…","t":…,"p":"…","q":"…","T":…,"m":…`. Returns the field
+   * bits read (TRADE_IN_ORDER), or 0 when the bytes differ from this layout
+   * anywhere (the caller then rereads the object key by key: the same
+   * primitives in the same order, so the result is the same).
+   */
+  private tradeInOrder(out: ProviderRaw): number {
+    const num = this.num
+    if (!this.key1(CH_E) || !this.readInt()) return 0
+    out.eventTime = num[0]!
+    if (!this.key1(115 /* s */) || !this.readSymbol()) return 0
+    if (!this.key1(116 /* t */) || !this.readInt()) return 0
+    out.tradeId = num[0]!
+    if (!this.key1(112 /* p */) || this.inst === 0 || !this.readDecimal(this.pxScale, 0)) return 0
+    out.priceM = num[0]!
+    if (!this.key1(113 /* q */) || !this.readDecimal(this.qtyScale, 0)) return 0
+    out.qtyM = num[0]!
+    if (!this.key1(84 /* T */) || !this.readInt()) return 0
+    out.tradeTime = num[0]!
+    if (!this.key1(109 /* m */)) return 0
+    const v = this.readBool()
+    if (v < 0) return 0
+    out.buyerIsMaker = v === 1
+    return TRADE_IN_ORDER
+  }
+
+  /** `,"<ch>":` at pos (a one-byte key after a comma): consumes it and returns true. */
+  private key1(ch: number): boolean {
+    const b = this.buf
+    const p = this.pos
+    if (p + 5 > this.end || b[p] !== COMMA || b[p + 1] !== QUOTE || b[p + 2] !== ch || b[p + 3] !== QUOTE || b[p + 4] !== COLON) return false
+    this.pos = p + 5
+    return true
   }
 
   /**
@@ -654,6 +735,13 @@ export class FastPath {
     if (p >= end || b[p] !== QUOTE) return false
     p++
     const s = p
+    const n = this.streamCacheLen
+    if (this.streamCacheVersion === this.table.version && cachedMatch(b, p, end, this.streamCache, n)) {
+      this.streamSym = this.streamCacheSym
+      this.partial = this.streamCachePartial
+      this.pos = p + n + 1
+      return true
+    }
     let at = -1
     let h = FNV_OFFSET
     for (;;) {
@@ -673,6 +761,13 @@ export class FastPath {
       this.partial = d + DEPTH.length < p && equalBytes(b, d, DEPTH) && isDigit(b[d + DEPTH.length]!)
     }
     this.pos = p + 1
+    if (p - s <= CACHE_BYTES) {
+      for (let k = s; k < p; k++) this.streamCache[k - s] = b[k]!
+      this.streamCacheLen = p - s
+      this.streamCacheSym = this.streamSym
+      this.streamCachePartial = this.partial
+      this.streamCacheVersion = this.table.version
+    }
     return true
   }
 
@@ -681,6 +776,10 @@ export class FastPath {
     const b = this.buf
     const end = this.end
     let p = this.pos
+    if (p + Q_TRADE.length <= end && equalBytes(b, p, Q_TRADE)) {
+      this.pos = p + Q_TRADE.length
+      return M_TRADE
+    }
     if (p >= end || b[p] !== QUOTE) return -1
     p++
     const s = p
@@ -722,17 +821,30 @@ export class FastPath {
     if (p >= end || b[p] !== QUOTE) return false
     p++
     const s = p
-    let h = FNV_OFFSET
-    for (;;) {
-      if (p >= end) return false
-      const c = b[p]!
-      if (c === QUOTE) break
-      if (c === BACKSLASH || c < 0x20) return false
-      h = fnvStep(h, c)
-      p++
+    let id: number
+    const n = this.symCacheLen
+    if (this.symCacheVersion === this.table.version && cachedMatch(b, p, end, this.symCache, n)) {
+      id = this.symCacheId
+      p += n
+    } else {
+      let h = FNV_OFFSET
+      for (;;) {
+        if (p >= end) return false
+        const c = b[p]!
+        if (c === QUOTE) break
+        if (c === BACKSLASH || c < 0x20) return false
+        h = fnvStep(h, c)
+        p++
+      }
+      id = this.table.lookup(b, s, p, h)
+      if (id === 0) return false
+      if (p - s <= CACHE_BYTES) {
+        for (let k = s; k < p; k++) this.symCache[k - s] = b[k]!
+        this.symCacheLen = p - s
+        this.symCacheId = id
+        this.symCacheVersion = this.table.version
+      }
     }
-    const id = this.table.lookup(b, s, p, h)
-    if (id === 0) return false
     if (this.inst !== id) {
       if (this.inst !== 0) return false
       this.setInstrument(id)

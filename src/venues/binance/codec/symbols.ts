@@ -33,6 +33,8 @@ export class SymbolTable {
   private entryHash: Int32Array = new Int32Array(32)
   private entryId: Int32Array = new Int32Array(32)
   private count = 0
+  /** bumped by every add(): caches in front of lookup() compare it */
+  version = 0
 
   get size(): number {
     return this.count
@@ -40,6 +42,7 @@ export class SymbolTable {
 
   /** Adds (or re-points) a key. Cold path. */
   add(key: Uint8Array, id: number): void {
+    this.version++
     const h = hashBytes(key, 0, key.length)
     const existing = this.findEntry(key, 0, key.length, h)
     if (existing >= 0) {
