@@ -77,3 +77,12 @@ export { SubscriberQueue, ExecReportQueue, OverflowPolicy } from './pipeline/sub
 // order books
 export { OrderBook } from './book/order-book.js'
 export type { ReadonlyOrderBook } from './book/order-book.js'
+// run recordings (docs/recording.md)
+export { replayRecording } from './runtime/recording-replay.js'
+export type { ReplayRecordingOptions, ReplayStrategySpec, RecordingReplayReport, RecordingMismatch } from './runtime/recording-replay.js'
+export { RunRecorder } from './runtime/recorder.js'
+export type { RunRecorderOptions } from './runtime/recorder.js'
+export { readRecording, isRecordingFile, RecordingReader } from './replay/recording-reader.js'
+export type { RecordedEvent, RecordingHeader, RecordingEnd, ReadRecordingOptions } from './replay/recording-reader.js'
+export { RecordingWriter } from './replay/recording-writer.js'
+export type { RecordingWriterOptions, RecordingWriterStats, RecordingSummary } from './replay/recording-writer.js'

@@ -12,5 +12,6 @@ import { simFirehoseScenario } from './sim-firehose.js'
 import { ordersRoundTripScenario, ordersSignScenario } from './orders.js'
 import { transportScenario } from './transport.js'
 import { peersScenario } from './peers.js'
+import { recorderScenario } from './recorder.js'
 
-export const SCENARIOS: Scenario[] = [clockScenario, decimalScenario, poolScenario, ...decodeScenarios, bookScenario, feedScenario, mergeScenario, dispatchScenario, transportScenario, ordersSignScenario, ordersRoundTripScenario, simFirehoseScenario, peersScenario]
+export const SCENARIOS: Scenario[] = [clockScenario, decimalScenario, poolScenario, ...decodeScenarios, bookScenario, feedScenario, mergeScenario, dispatchScenario, transportScenario, ordersSignScenario, ordersRoundTripScenario, simFirehoseScenario, recorderScenario, peersScenario]

@@ -40,6 +40,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'YAML configuration file (see tickflow.example.yaml)')
     .option('--duration <seconds>', 'stop by itself after this many seconds', parsePositive)
     .option('--no-status', 'no live status line')
+    .option('--record <file>', 'record every merged event to this .tfrec file (replay it with tickflow replay)')
     .action((opts: Record<string, unknown>) => runCommand('run', opts, []))
 
   program
@@ -55,9 +56,9 @@ export function buildProgram(): Command {
 
   program
     .command('replay')
-    .description('replay recorded captures through the live decoders and book builders')
-    .argument('<capture...>', 'capture files (cryptofeed .ws / hftbacktest .gz); files of one session in order')
-    .option('--verify', 'check sequences and books against the captured bookTickers')
+    .description('replay a run recording (.tfrec) through a fresh merger and dispatcher, or recorded captures through the live decoders and book builders')
+    .argument('<file...>', 'a run recording (.tfrec, from run --record), or capture files (cryptofeed .ws / hftbacktest .gz) of one session in order')
+    .option('--verify', 'recording: check that every event gets the recorded seq, source and interleaving; captures: check sequences and books against the captured bookTickers')
     .option('--json', 'print one JSON object')
     .action((captures: string[], opts: Record<string, unknown>) => runCommand('replay', opts, captures))
 

@@ -66,6 +66,8 @@ export const ErrorCode = {
   ENGINE_STATE: 'ENGINE_STATE',
   INVARIANT: 'INVARIANT',
   REPLAY_FORMAT: 'REPLAY_FORMAT',
+  /** a run recording could not be created or written (disk full, permissions) */
+  RECORDING_IO: 'RECORDING_IO',
 } as const
 
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -107,6 +107,16 @@ export const engineConfigSchema = object({
   risk: section(risk),
   pools: withDefault(pools, () => structuredClone(DEFAULT_POOLS) as PoolsConfig),
   journal: section(object({ path: withDefault(str('a file path'), './tickflow-journal.sqlite') })),
+  /** record every merged event to a .tfrec file (docs/recording.md); absent = no recording */
+  recording: optional(
+    object({
+      /** the recording file, relative to the config file (created or truncated at start) */
+      path: required(str('a file path')),
+      /** size of each of the two block buffers, KiB */
+      blockKiB: withDefault(num('KiB in 4..65536', { min: 4, max: 65536, integer: true }), 256),
+      /** flush a partly filled block after this many ms */
+      flushIntervalMs: withDefault(num('milliseconds in 10..60000', { min: 10, max: 60000 }), 1000),
+    })),
   metrics: section(
     object({
       enabled: withDefault(bool, true),
