@@ -47,11 +47,12 @@ import { BinanceMarketFeed, type BinanceFeedTimings, type BinanceStreamSelection
 import { BinanceOrderGateway } from '../venues/binance/orders/gateway.js'
 import { WeightBudget } from '../venues/binance/rest.js'
 import { binanceEndpoints, customEndpoints } from '../venues/binance/urls.js'
-import { parseEngineConfig, type EngineConfig, type VenueConfig } from './config.js'
+import { parseEngineConfig, permissionWarning, type EngineConfig, type VenueConfig } from './config.js'
 import { LatencyProbe } from './latency.js'
 import { createHotPools, type HotPools } from './pools.js'
 import { EngineStrategyContext } from './strategy-context.js'
 import { PnlTracker } from './pnl.js'
+import { RunRecorder } from './recorder.js'
 
 
 /** A strategy handed to the engine as an object (tests, benchmarks, embedding). */
@@ -79,6 +80,8 @@ export interface EngineOptions {
   /** feed timings for every venue (tests: shorter timeouts) */
   feedTimings?: BinanceFeedTimings
   clock?: Clock
+  /** record the run to this file (overrides config.recording.path; docs/recording.md) */
+  recordPath?: string
 }
 
 export interface EngineShutdownResult {
@@ -139,6 +142,8 @@ export class Engine {
   readonly pnl = new PnlTracker()
   readonly merger: Merger
   readonly dispatcher: Dispatcher
+  /** the run recorder, when recording is configured (created in start) */
+  recorder: RunRecorder | null = null
   router: OrderRouter | null = null
   journal: SqliteJournal | null = null
   readonly venues: VenueRuntime[] = []
@@ -159,6 +164,8 @@ export class Engine {
   /** market events released unread during shutdown */
   shutdownDrops = 0
   private execHalted = false
+  /** feeds whose start() is in progress (closed by close() too) */
+  private readonly startingFeeds = new Set<BinanceMarketFeed>()
 
   constructor(config: Readonly<EngineConfig>, options: EngineOptions = {}) {
     this.config = config
@@ -190,7 +197,12 @@ export class Engine {
       ordering: config.merger.ordering,
       latenessUs: config.merger.watermarkUs,
     })
-    this.dispatcher.subscribeSync({ name: 'latency-probe', kinds: [EventKind.Trade, EventKind.Quote, EventKind.BookDelta, EventKind.Bar], instruments: 'all', handler: this.latency.handler })
+    // Arrival order: the market sink samples the pipeline latency around merger.push (which
+    // dispatches synchronously), so no subscriber per event is needed. Event-time order
+    // publishes later (watermark): the probe then listens as a subscriber.
+    if (config.merger.ordering === 'event-time') {
+      this.dispatcher.subscribeSync({ name: 'latency-probe', kinds: [EventKind.Trade, EventKind.Quote, EventKind.BookDelta, EventKind.Bar], instruments: 'all', handler: this.latency })
+    }
   }
 
   get stateName(): string {
@@ -202,6 +214,7 @@ export class Engine {
     if (this.state !== 'new') throw new TickflowError(ErrorCode.ENGINE_STATE, `engine already ${this.state}`)
     this.state = 'starting'
     try {
+      this.startRecorder()
       await this.startVenuesAndOrders()
       await this.startStrategies()
       if (this.config.merger.ordering === 'event-time') {
@@ -218,6 +231,23 @@ export class Engine {
       await this.close()
       throw err
     }
+  }
+
+  /** Subscribes the run recorder before any venue starts, so the recording holds every event. */
+  private startRecorder(): void {
+    const rc = this.config.recording
+    const file = this.options.recordPath ?? rc?.path
+    if (file === undefined) return
+    this.recorder = new RunRecorder(path.resolve(this.baseDir, file), {
+      dispatcher: this.dispatcher,
+      merger: this.merger,
+      registry: this.registry,
+      blockBytes: (rc?.blockKiB ?? 256) * 1024,
+      flushIntervalMs: rc?.flushIntervalMs ?? 1000,
+      logger: this.log.child({ component: 'recorder' }),
+    })
+    this.recorder.start()
+    this.log.info({ file: this.recorder.writer.file }, 'recording the run')
   }
 
   private async startVenuesAndOrders(): Promise<void> {
@@ -313,7 +343,13 @@ export class Engine {
           throw new TickflowError(ErrorCode.CONFIG_INVALID, `venues[${this.config.venues.indexOf(vc)}].credentials.apiKeyEnv: trading needs an API key in an environment variable`)
         }
         apiKey = key
-        if (c.privateKeyFile !== undefined) ed25519PrivateKeyPem = readFileSync(path.resolve(this.baseDir, c.privateKeyFile), 'utf8')
+        if (c.privateKeyFile !== undefined) {
+          const keyFile = path.resolve(this.baseDir, c.privateKeyFile)
+          // a private key others can read is a leaked key: say so (issue 9)
+          const warning = permissionWarning(keyFile)
+          if (warning !== null) this.log.warn({ venue: vc.name }, warning)
+          ed25519PrivateKeyPem = readFileSync(keyFile, 'utf8')
+        }
         else if (c.privateKeyEnv !== undefined && env[c.privateKeyEnv]) ed25519PrivateKeyPem = env[c.privateKeyEnv]
         else if (c.apiSecretEnv !== undefined && env[c.apiSecretEnv]) hmacSecret = env[c.apiSecretEnv]
         else {
@@ -335,19 +371,25 @@ export class Engine {
       symbols: vc.symbols,
       streams: streamSelection(vc.streams.filter((s) => STREAM_NAMES.has(s))),
       registry: this.registry,
-      pools: { wsFrame: this.pools.wsFrame, providerRaw: this.pools.providerRaw, canonicalEvent: this.pools.canonicalEvent },
+      // wsFrame null: each connection delivers with its own frame (lifetime: one callback), see FeedPools.
+      pools: { wsFrame: null, providerRaw: this.pools.providerRaw, canonicalEvent: this.pools.canonicalEvent },
       sink,
       weightBudget: this.budget,
       logger: this.log.child({ venue: vc.name }),
       clock: this.clock,
-      ...(this.options.feedTimings !== undefined ? { timings: this.options.feedTimings } : {}),
+      // A shutdown must finish within seconds: the close handshake gets 1.5 s, then the socket is terminated.
+      timings: { closeTimeoutMs: 1500, ...this.options.feedTimings },
     })
     const runtime: VenueRuntime = { config: vc, venueId, sourceId, feed, gateway: null, sim, instrumentIds: [] }
+    // close() during start closes this feed too (its start then rejects)
+    this.startingFeeds.add(feed)
     try {
       await feed.start()
     } catch (err) {
       await sim?.close().catch(() => undefined)
       throw err
+    } finally {
+      this.startingFeeds.delete(feed)
     }
     const index = this.venues.length + 1
     for (const s of vc.symbols) {
@@ -381,6 +423,7 @@ export class Engine {
   private makeSink(sourceId: number): MarketEventSink {
     const merger = this.merger
     const latency = this.latency
+    const probeAround = this.config.merger.ordering !== 'event-time'
     return {
       onMarketEvent: (ev: CanonicalEvent): void => {
         if (this.marketIntakeClosed) {
@@ -390,11 +433,15 @@ export class Engine {
           return
         }
         const id = ev.instrumentId
-        if (id < this.lastUpdate.length) this.lastUpdate[id] = ev.tsRecvUs
+        const recv = ev.tsRecvUs
+        if (id < this.lastUpdate.length) this.lastUpdate[id] = recv
         this.eventsIn++
-        latency.atCanonical(ev.tsRecvUs)
         // Ownership passes to the merger (it releases the event after dispatch,
         // or at once when its MergedEvent pool is empty: market data is dropped and counted).
+        if (latency.atCanonical(recv) && probeAround) {
+          if (merger.push(sourceId, ev)) latency.afterDispatch(recv, merger.publishStampUs)
+          return
+        }
         merger.push(sourceId, ev)
       },
     }
@@ -581,11 +628,12 @@ export class Engine {
     // Market intake stops first, so a blocked subscriber cannot pause the sockets mid-handshake.
     this.marketIntakeClosed = true
     for (const v of this.venues) v.feed.resume()
-    await step('close feeds', () => Promise.all(this.venues.map((v) => v.feed.close())), 2000)
+    await step('close feeds', () => Promise.all([...this.venues.map((v) => v.feed.close()), ...[...this.startingFeeds].map((f) => f.close())]), 3000)
     await step('close gateways', () => Promise.all(this.venues.map((v) => v.gateway?.close())), 2000)
     // 4. drain the pipeline
     await step('flush merger', () => this.merger.flush(), 500)
     await step('close dispatcher', () => this.dispatcher.close(), 500)
+    await step('close recorder', () => this.recorder?.close(), 5000)
     // 5. the order path's durable state
     this.router?.close()
     await step('close journal', () => this.journal?.close(), 1000)

@@ -1,11 +1,14 @@
 /**
- * `tickflow run [--config FILE] [--duration S] [--no-status]`: the main job.
+ * `tickflow run [--config FILE] [--duration S] [--no-status] [--record FILE]`: the main job.
  *
  * With no config: the embedded Binance-compatible simulator (synthetic
  * market, BTCUSDT and ETHUSDT), reached through the same Binance adapters as
  * real Binance, and the example market maker trading on it over the
  * WebSocket API. With a config: the venues, symbols, streams and strategies
  * named there.
+ *
+ * --record FILE (or `recording.path` in the config) records every merged event
+ * to FILE (docs/recording.md); `tickflow replay FILE --verify` replays it.
  *
  * SIGINT/SIGTERM: graceful shutdown (a second signal stops at once); the
  * report ends with `shutdown: clean` (exit 0) or what stayed unreturned
@@ -129,6 +132,7 @@ export default async function run(opts: Record<string, unknown>): Promise<number
     logger: log,
     baseDir: configFile === null ? process.cwd() : path.dirname(configFile),
     poolDebug: process.env.TICKFLOW_POOL_DEBUG === '1',
+    ...(typeof opts.record === 'string' ? { recordPath: path.resolve(opts.record) } : {}),
   })
   let stopRequested: ((why: string) => void) | null = null
   const stopped = new Promise<string>((resolve) => {
@@ -167,11 +171,26 @@ export default async function run(opts: Record<string, unknown>): Promise<number
       metrics.startProcessMonitors()
       registerEngineMetrics(metrics, engine)
     }
-    try {
-      await engine.start()
-    } catch (err) {
-      process.stderr.write(`tickflow run: ${describeError(err)}\n`)
-      return isTickflowError(err, ErrorCode.CONFIG_INVALID) ? 2 : 1
+    // A signal while starting (a venue that does not answer, a start that retries) stops the start:
+    // what was started is closed and reported, instead of waiting for a second signal.
+    let startError: unknown = null
+    const started = engine.start().then(
+      () => true,
+      (err: unknown) => {
+        startError = err
+        return false
+      },
+    )
+    const startOutcome = await Promise.race([started, stopped.then(() => null)])
+    if (startOutcome === false) {
+      process.stderr.write(`tickflow run: ${describeError(startError)}\n`)
+      return isTickflowError(startError, ErrorCode.CONFIG_INVALID) ? 2 : 1
+    }
+    if (startOutcome === null) {
+      log.warn('stop requested while starting: closing what was started')
+      const result = await engine.close()
+      process.stdout.write(formatShutdown(result) + '\n')
+      return result.clean ? 0 : 1
     }
     if (signals === 0) {
       if (opts.status !== false) {

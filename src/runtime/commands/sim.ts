@@ -49,9 +49,10 @@ export default async function sim(opts: Record<string, unknown>): Promise<number
   }
   out.push(`  faults       POST ${s.urls.rest}/__sim/fault (loopback only)`)
   out.push('Press Ctrl-C to stop.')
-  process.stdout.write(out.join('\n') + '\n')
 
   const sim = s
+  // Signal handlers go in before the URLs are printed: whoever reads them may
+  // signal at once, and without a listener the default action kills the process.
   return await new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string): void => {
@@ -72,5 +73,6 @@ export default async function sim(opts: Record<string, unknown>): Promise<number
     }
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
+    process.stdout.write(out.join('\n') + '\n')
   })
 }

@@ -23,7 +23,8 @@
  *
  * A gap invalidates only that symbol: its book is cleared, a BookInvalidated
  * event is emitted, the diff that showed the gap becomes the first buffered
- * diff, and a new snapshot is requested (at once, then with exponential
+ * diff (while buffering, a diff whose u is not above the last buffered u
+ * replaces the buffered run: `sequenceResets`), and a new snapshot is requested (at once, then with exponential
  * backoff on stale/failed snapshots, at most `maxRetries` attempts in a row;
  * then the symbol is `failed` until `restart()`). Other symbols are untouched.
  * BookResynced is emitted each time a symbol becomes synced (reason = the
@@ -140,6 +141,8 @@ export interface BookSyncStats {
   snapshotFailures: number
   giveUps: number
   bufferOverflows: number
+  /** buffered diffs dropped because a newer diff went back in the sequence (a corrupt or foreign id) */
+  sequenceResets: number
   budgetDeferrals: number
   crossed: number
   buffered: number
@@ -193,6 +196,7 @@ class SymbolSync {
   snapshotFailures = 0
   giveUps = 0
   bufferOverflows = 0
+  sequenceResets = 0
   budgetDeferrals = 0
   crossed = 0
 
@@ -414,6 +418,7 @@ export class BinanceBookSync {
       snapshotFailures: s.snapshotFailures,
       giveUps: s.giveUps,
       bufferOverflows: s.bufferOverflows,
+      sequenceResets: s.sequenceResets,
       budgetDeferrals: s.budgetDeferrals,
       crossed: s.crossed,
       buffered: s.buf.count,
@@ -495,6 +500,13 @@ export class BinanceBookSync {
   }
 
   private bufferDiff(s: SymbolSync, raw: ProviderRaw): void {
+    // The venue's ids only grow. A diff ending at or before the last buffered one means the
+    // buffered run is not the sequence being received now (e.g. one corrupt far-ahead id that
+    // caused the resync): keep the newest run, or every snapshot would look stale for ever.
+    if (s.buf.count > 0 && raw.updateId <= s.buf.slots[s.buf.count - 1]!.updateId) {
+      s.sequenceResets++
+      s.buf.count = 0
+    }
     if (!s.buf.push(raw)) {
       s.bufferOverflows++
       s.buf.count = 0

@@ -28,6 +28,9 @@ import type { WsStateChange } from '../../../transport/ws-state.js'
 import { KeyType, wsApiPayload, type Signer } from './signing.js'
 import type { ServerTime } from './time-sync.js'
 
+/** Venue codes that mean the credentials themselves are refused (binance-protocol.md: -1002 unauthorized, -1022 bad signature, -2014 bad API-key format, -2015 invalid key, IP or permissions). */
+const AUTH_REFUSALS = new Set([-1002, -1022, -2014, -2015])
+
 export const RequestKind = { Place: 1, Cancel: 2, Other: 3 } as const
 
 const LATE_GRACE_MS = 60_000
@@ -89,6 +92,9 @@ export class WsApiSession {
   private loggedOn = false
   private ready = false
   private sweepTimer: NodeJS.Timeout | null = null
+  /** credentials the venue refused on the first connection: start() fails instead of retrying for ever */
+  private fatal: TickflowError | null = null
+  private readonly startAbort = new AbortController()
   private readonly log: Logger
   private readonly onSendFailedBound: (err: unknown) => void
   subscriptionId = -1
@@ -114,7 +120,23 @@ export class WsApiSession {
   async start(): Promise<void> {
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS)
     this.sweepTimer.unref()
-    await this.ws.start()
+    try {
+      await this.ws.start(this.startAbort.signal)
+    } catch (err) {
+      throw this.fatal ?? err
+    }
+  }
+
+  /**
+   * The venue refused our credentials while connecting for the first time
+   * (bad signature, unknown or malformed API key, no permission): retrying
+   * cannot help, so start() fails with this error.
+   */
+  private failStart(reason: OpenReason, what: string, r: WsApiResponse): void {
+    const code = r.error?.code ?? 0
+    if (reason !== 'initial' || !AUTH_REFUSALS.has(code)) return
+    this.fatal = new TickflowError(ErrorCode.VENUE_REJECTED, `${what}: the venue refused the credentials: ${code} ${r.error?.msg ?? ''}`)
+    this.startAbort.abort(this.fatal)
   }
 
   get isReady(): boolean {
@@ -135,16 +157,17 @@ export class WsApiSession {
       const res = this.send(conn, 'session.logon', p, wait)
       if (wait) {
         const r = await res!
+        if (r.status !== 200) this.failStart(reason, 'session.logon', r)
         if (r.status !== 200) throw new TickflowError(ErrorCode.VENUE_REJECTED, `session.logon failed: ${r.error?.code} ${r.error?.msg}`)
       }
       this.loggedOn = true
       if (this.o.userData) {
         const sub = this.send(conn, 'userDataStream.subscribe', {}, wait)
-        if (wait) this.checkSubscribe(await sub!)
+        if (wait) this.checkSubscribe(await sub!, reason)
       }
     } else if (this.o.userData) {
       const sub = this.send(conn, 'userDataStream.subscribe.signature', this.signed({}), wait)
-      if (wait) this.checkSubscribe(await sub!)
+      if (wait) this.checkSubscribe(await sub!, reason)
     }
     this.ready = true
     // the connection becomes active right after this hook returns
@@ -160,7 +183,8 @@ export class WsApiSession {
     this.checkSubscribe(r)
   }
 
-  private checkSubscribe(r: WsApiResponse): void {
+  private checkSubscribe(r: WsApiResponse, reason: OpenReason = 'reconnect'): void {
+    if (r.status !== 200) this.failStart(reason, 'user data subscribe', r)
     if (r.status !== 200) throw new TickflowError(ErrorCode.VENUE_SUBSCRIBE_FAILED, `user data subscribe failed: ${r.error?.code} ${r.error?.msg}`)
     const id = (r.result as { subscriptionId?: number } | null)?.subscriptionId
     this.subscriptionId = typeof id === 'number' ? id : -1
