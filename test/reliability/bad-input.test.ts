@@ -364,8 +364,8 @@ test('over a real socket: fuzzed frames, invalid UTF-8 and oversize frames (deco
     const sizeClose = server.closeCodes.at(-1)
     assert.equal(sizeClose, 1009)
 
-    // still working: the tape plays, the book syncs, events flow. (Trades may not: a fuzzed trade
-    // id far ahead of the tape makes every later real trade look like a duplicate — see the report.)
+    // still working: the tape plays, the book syncs, events flow (trades too: a fuzzed trade id far
+    // ahead of the tape leaves a gap that later real trades fill, see TradeGapTracker).
     server.start()
     const ev0 = p.events
     await eventually(() => {

@@ -8,7 +8,11 @@
  * A jump forward is a gap [previous + 1, first − 1], reported as a TradeGap
  * event and then accepted (the feed continues from the new id). A message
  * whose last id is not above the previous one is a duplicate or a replay
- * (after a reconnect the venue may resend): counted and dropped. The last id
+ * (after a reconnect the venue may resend): counted and dropped — unless it
+ * falls inside the most recent gap, in order: then it is a trade that was
+ * reported missing and arrives late, and it is delivered (counted as a gap
+ * fill). This also keeps one corrupt far-ahead id (a frame that parsed but
+ * lied) from turning every later real trade into a "duplicate". The last id
  * survives reconnects, so a gap across a reconnect is reported too; `reset()`
  * forgets a symbol deliberately.
  *
@@ -38,6 +42,8 @@ export interface TradeGapStats {
   gaps: number
   missingIds: number
   duplicates: number
+  /** messages delivered late inside a reported gap */
+  gapFills: number
   /** -1 when none */
   lastTradeId: number
   lastAggLastId: number
@@ -62,10 +68,19 @@ export class TradeGapTracker {
   private gapCount: Float64Array = new Float64Array(64)
   private missing: Float64Array = new Float64Array(64)
   private dups: Float64Array = new Float64Array(64)
+  /** instrument id -> the next id expected inside the latest gap (0 = no open gap), per stream */
+  private holeNextTrade: Float64Array = new Float64Array(64)
+  private holeNextAgg: Float64Array = new Float64Array(64)
+  /** instrument id -> the first id after the latest gap (its exclusive end), per stream */
+  private holeEndTrade: Float64Array = new Float64Array(64)
+  private holeEndAgg: Float64Array = new Float64Array(64)
+  private fills: Float64Array = new Float64Array(64)
   /** totals over every instrument */
   gaps = 0
   missingIds = 0
   duplicates = 0
+  /** messages delivered late inside a reported gap */
+  gapFills = 0
 
   constructor(readonly venueId = 0) {}
 
@@ -86,6 +101,17 @@ export class TradeGapTracker {
     if (isAgg) this.aggTrades[id]!++
     else this.trades[id]!++
     if (next !== 0 && last < next) {
+      const holeNext = isAgg ? this.holeNextAgg[id]! : this.holeNextTrade[id]!
+      const holeEnd = isAgg ? this.holeEndAgg[id]! : this.holeEndTrade[id]!
+      if (holeNext !== 0 && first >= holeNext && last < holeEnd) {
+        // reported missing, arrives late and in order: deliver it
+        const after = last + 1 >= holeEnd ? 0 : last + 1
+        if (isAgg) this.holeNextAgg[id] = after
+        else this.holeNextTrade[id] = after
+        this.fills[id]!++
+        this.gapFills++
+        return TradeCheck.Ok
+      }
       this.dups[id]!++
       this.duplicates++
       return TradeCheck.Duplicate
@@ -95,6 +121,13 @@ export class TradeGapTracker {
     if (next === 0 || first <= next) return TradeCheck.Ok
     const from = next
     const to = first - 1
+    if (isAgg) {
+      this.holeNextAgg[id] = from
+      this.holeEndAgg[id] = first
+    } else {
+      this.holeNextTrade[id] = from
+      this.holeEndTrade[id] = first
+    }
     this.gapCount[id]!++
     this.missing[id]! += to - from + 1
     this.gaps++
@@ -118,6 +151,8 @@ export class TradeGapTracker {
     if (instrumentId < this.nextTrade.length) {
       this.nextTrade[instrumentId] = 0
       this.nextAgg[instrumentId] = 0
+      this.holeNextTrade[instrumentId] = 0
+      this.holeNextAgg[instrumentId] = 0
     }
   }
 
@@ -131,6 +166,7 @@ export class TradeGapTracker {
       gaps: inRange ? this.gapCount[i]! : 0,
       missingIds: inRange ? this.missing[i]! : 0,
       duplicates: inRange ? this.dups[i]! : 0,
+      gapFills: inRange ? this.fills[i]! : 0,
       lastTradeId: inRange && this.nextTrade[i]! > 0 ? this.nextTrade[i]! - 1 : -1,
       lastAggLastId: inRange && this.nextAgg[i]! > 0 ? this.nextAgg[i]! - 1 : -1,
     }
@@ -144,5 +180,10 @@ export class TradeGapTracker {
     this.gapCount = grow(this.gapCount, id)
     this.missing = grow(this.missing, id)
     this.dups = grow(this.dups, id)
+    this.holeNextTrade = grow(this.holeNextTrade, id)
+    this.holeNextAgg = grow(this.holeNextAgg, id)
+    this.holeEndTrade = grow(this.holeEndTrade, id)
+    this.holeEndAgg = grow(this.holeEndAgg, id)
+    this.fills = grow(this.fills, id)
   }
 }

@@ -84,3 +84,26 @@ test('a gap across a reconnect is reported; reset() forgets a symbol deliberatel
   assert.equal(g.check(trade(1, 50), null), TradeCheck.Ok)
   assert.equal(g.check(new ProviderRaw(), null), TradeCheck.NotTrade)
 })
+
+test('a trade reported missing that arrives late and in order is delivered, not dropped', () => {
+  const g = new TradeGapTracker()
+  g.check(trade(1, 100), null)
+  assert.equal(g.check(trade(1, 104), null), TradeCheck.Gap) // 101..103 missing
+  assert.equal(g.check(trade(1, 101), null), TradeCheck.Ok)
+  assert.equal(g.check(trade(1, 101), null), TradeCheck.Duplicate, 'delivered once')
+  assert.equal(g.check(trade(1, 102), null), TradeCheck.Ok)
+  assert.equal(g.check(trade(1, 103), null), TradeCheck.Ok)
+  assert.equal(g.check(trade(1, 104), null), TradeCheck.Duplicate, 'the gap is closed: 104 was already delivered')
+  assert.equal(g.check(trade(1, 105), null), TradeCheck.Ok)
+  assert.equal(g.stats(1).gapFills, 3)
+  assert.equal(g.stats(1).duplicates, 2)
+})
+
+test('one corrupt far-ahead trade id does not turn every later real trade into a duplicate', () => {
+  const g = new TradeGapTracker()
+  g.check(trade(1, 149), null)
+  assert.equal(g.check(trade(1, 5_000_000), null), TradeCheck.Gap) // trade 150 arrived with a lying id
+  for (let t = 151; t < 400; t++) assert.equal(g.check(trade(1, t), null), TradeCheck.Ok, `trade ${t}`)
+  assert.equal(g.stats(1).duplicates, 0)
+  assert.equal(g.check(trade(1, 300), null), TradeCheck.Duplicate, 'a replayed id is still a duplicate')
+})
