@@ -195,22 +195,7 @@ export class StreamEndpoint implements WsHandler {
         reply(conn, JSON.stringify({ result: [...s.topics.keys()], id }))
         return
       case 'SET_PROPERTY': {
-        if (!Array.isArray(params) || params.length < 2) {
-          errorReply(conn, this.stats, 2, 'Invalid request: too few parameters', id)
-          return
-        }
-        if (params.length > 2) {
-          errorReply(conn, this.stats, 2, 'Invalid request: too many parameters', id)
-          return
-        }
-        if (typeof params[0] !== 'string') {
-          errorReply(conn, this.stats, 2, 'Invalid request: property name must be a string', id)
-          return
-        }
-        if (params[0] !== 'combined') {
-          errorReply(conn, this.stats, 0, 'Unknown property', id)
-          return
-        }
+        if (!this.propertyParams(conn, params, 2, id)) return
         if (typeof params[1] !== 'boolean') {
           errorReply(conn, this.stats, 1, 'Invalid value type: expected Boolean', id)
           return
@@ -220,22 +205,7 @@ export class StreamEndpoint implements WsHandler {
         return
       }
       case 'GET_PROPERTY': {
-        if (!Array.isArray(params) || params.length < 1) {
-          errorReply(conn, this.stats, 2, 'Invalid request: too few parameters', id)
-          return
-        }
-        if (params.length > 1) {
-          errorReply(conn, this.stats, 2, 'Invalid request: too many parameters', id)
-          return
-        }
-        if (typeof params[0] !== 'string') {
-          errorReply(conn, this.stats, 2, 'Invalid request: property name must be a string', id)
-          return
-        }
-        if (params[0] !== 'combined') {
-          errorReply(conn, this.stats, 0, 'Unknown property', id)
-          return
-        }
+        if (!this.propertyParams(conn, params, 1, id)) return
         reply(conn, JSON.stringify({ result: s.combined, id }))
         return
       }
@@ -251,6 +221,30 @@ export class StreamEndpoint implements WsHandler {
   }
 
   /** Flips the envelope of a session; its topic counts stay valid (they count time units, not envelopes). */
+  /**
+   * SET_PROPERTY / GET_PROPERTY parameter checks, in Binance's order: count,
+   * name type, known name. Replies with the error and returns false when one fails.
+   */
+  private propertyParams(conn: WsConn, params: unknown, arity: number, id: Json): params is unknown[] {
+    if (!Array.isArray(params) || params.length < arity) {
+      errorReply(conn, this.stats, 2, 'Invalid request: too few parameters', id)
+      return false
+    }
+    if (params.length > arity) {
+      errorReply(conn, this.stats, 2, 'Invalid request: too many parameters', id)
+      return false
+    }
+    if (typeof params[0] !== 'string') {
+      errorReply(conn, this.stats, 2, 'Invalid request: property name must be a string', id)
+      return false
+    }
+    if (params[0] !== 'combined') {
+      errorReply(conn, this.stats, 0, 'Unknown property', id)
+      return false
+    }
+    return true
+  }
+
   private setCombined(s: StreamSession, on: boolean): void {
     s.combined = on
   }
