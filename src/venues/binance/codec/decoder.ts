@@ -44,6 +44,10 @@ export interface BinanceDecoderStats {
   frames: number
   /** calls the fast path decoded */
   fastPath: number
+  /** of fastPath: frames decoded through their stream's learned layout (codec/layouts.ts) */
+  layoutPath: number
+  /** layouts learned (one per stream; again after the symbol table changes) */
+  layoutsLearned: number
   /** calls that went to the JSON.parse reference mapping */
   fallbackPath: number
   /** calls that returned a non-Ok status */
@@ -156,6 +160,8 @@ export class BinanceDecoder implements CodecContext {
     return {
       frames: this.frames,
       fastPath: this.fastCount,
+      layoutPath: this.fast.layoutHits,
+      layoutsLearned: this.fast.layoutsLearned,
       fallbackPath: this.fallbackCount,
       errors: this.errorCount,
       errorsByStatus: Array.from(this.errorsByStatus),

@@ -24,6 +24,7 @@ import type { InstrumentRegistry } from '../../../model/instrument.js'
 import { type ProviderRaw, RawType } from '../../../model/provider-raw.js'
 import { FNV_OFFSET, fnvStep, type SymbolTable } from './symbols.js'
 import { KLINE_INTERVALS } from './types.js'
+import { type Layout, LayoutTable, Op, Shape, layoutHash, learnLayout } from './layouts.js'
 
 export const FAST_OK = 0
 export const FAST_FALLBACK = -1
@@ -244,6 +245,18 @@ export class FastPath {
   private symCacheLen = -1
   private symCacheId = 0
   private symCacheVersion = -1
+  /** learned layouts of combined-stream frames (codec/layouts.ts) */
+  private readonly layouts = new LayoutTable()
+  /** a DataView over the ArrayBuffer of the bytes being decoded (the literals are compared four bytes at a time) */
+  private dv: DataView = new DataView(new ArrayBuffer(0))
+  private dvBuffer: ArrayBufferLike | null = null
+  /** the bytes `dv` was last set up for, and their offset in its ArrayBuffer */
+  private dvBytes: Uint8Array | null = null
+  private dvBase = 0
+  /** frames decoded through a layout */
+  layoutHits = 0
+  /** layouts learned */
+  layoutsLearned = 0
 
   constructor(
     readonly usdm: boolean,
@@ -257,6 +270,179 @@ export class FastPath {
 
   /** Decodes a WebSocket frame; FAST_OK or FAST_FALLBACK. `sid`: validated stream instrument id or 0. */
   frame(buf: Uint8Array, start: number, end: number, out: ProviderRaw, sid: number): number {
+    const layouts = this.layouts
+    if (layouts.version !== this.table.version) layouts.clear(this.table.version)
+    let hash = -1
+    if (buf[start] === LBRACE && buf[start + 1] === QUOTE && buf[start + 2] === 115 /* s */) {
+      if (buf !== this.dvBytes) this.viewOf(buf)
+      hash = layoutHash(this.dv, this.dvBase + start, end - start)
+      if (hash >= 0 && layouts.size > 0 && this.byLayout(buf, start, end, out, hash)) {
+        this.layoutHits++
+        return FAST_OK
+      }
+    }
+    const st = this.keyByKey(buf, start, end, out, sid)
+    if (st === FAST_OK && hash >= 0 && this.streamSym !== 0 && layouts.canLearn()) {
+      const layout = learnLayout(buf, start, end, out.type, out.instrumentId, hash)
+      if (layout !== null) {
+        layouts.add(layout)
+        this.layoutsLearned++
+      }
+    }
+    return st
+  }
+
+  /**
+   * A frame through the learned layout of its stream: true when it matched
+   * (out is filled), false when it must take the key-by-key path (out is
+   * then back in its reset state, receive time kept).
+   */
+  private byLayout(buf: Uint8Array, start: number, end: number, out: ProviderRaw, hash: number): boolean {
+    const layouts = this.layouts
+    const dv = this.dv
+    const base = this.dvBase
+    let lay: Layout | null = null
+    for (let w = 0; w < layouts.ways; w++) {
+      const c = layouts.slot(hash, w)
+      if (c !== null && literalAt(dv, base, buf, start, end, c, 0)) {
+        lay = c
+        break
+      }
+    }
+    if (lay === null) return false
+    out.venueId = this.venueId
+    out.timeUnitUs = this.timeUnitUs
+    this.buf = buf
+    this.end = end
+    this.nested = true
+    this.setInstrument(lay.instrumentId)
+    const ops = lay.ops
+    const px = this.pxScale
+    const qty = this.qtyScale
+    let p = start + lay.lits[0]!
+    let i = 0
+    if (lay.shape === Shape.SpotTrade) {
+      // Binance Spot's trade order, straight-line: E, (s), t, p, q, T, m; the one-letter keys between are checked inline
+      p = intAtWide(dv, base, buf, p, end)
+      if (p < 0 || !literalAt(dv, base, buf, p, end, lay, 1)) return failed(out)
+      out.eventTime = VAL[0]!
+      p = intAtWide(dv, base, buf, p + lay.lits[3]!, end)
+      if (p < 0 || !key1At(dv, base, buf, p, end, KEY1_p)) return failed(out)
+      out.tradeId = VAL[0]!
+      p = decimalAt(buf, p + 5, end, px)
+      if (p < 0 || !key1At(dv, base, buf, p, end, KEY1_q)) return failed(out)
+      out.priceM = VAL[0]!
+      p = decimalAt(buf, p + 5, end, qty)
+      if (p < 0 || !key1At(dv, base, buf, p, end, KEY1_T)) return failed(out)
+      out.qtyM = VAL[0]!
+      p = intAtWide(dv, base, buf, p + 5, end)
+      if (p < 0 || !key1At(dv, base, buf, p, end, KEY1_m)) return failed(out)
+      out.tradeTime = VAL[0]!
+      p = boolAt(buf, p + 5, end)
+      if (p < 0 || !literalAt(dv, base, buf, p, end, lay, 6)) return failed(out)
+      out.buyerIsMaker = VAL[0] === 1
+      p += lay.lits[18]!
+      i = 6
+    }
+    for (; i < ops.length; i++) {
+      switch (ops[i]) {
+        case Op.Skip:
+          p = skipAt(buf, p, end)
+          break
+        case Op.EventTime:
+          p = intAtWide(dv, base, buf, p, end)
+          out.eventTime = VAL[0]!
+          break
+        case Op.TradeTime:
+          p = intAtWide(dv, base, buf, p, end)
+          out.tradeTime = VAL[0]!
+          break
+        case Op.TradeId:
+          p = intAtWide(dv, base, buf, p, end)
+          out.tradeId = VAL[0]!
+          break
+        case Op.FirstTradeId:
+          p = intAtWide(dv, base, buf, p, end)
+          out.firstTradeId = VAL[0]!
+          break
+        case Op.LastTradeId:
+          p = intAtWide(dv, base, buf, p, end)
+          out.lastTradeId = VAL[0]!
+          break
+        case Op.UpdateId:
+          p = intAtWide(dv, base, buf, p, end)
+          out.updateId = VAL[0]!
+          break
+        case Op.FirstUpdateId:
+          p = intAtWide(dv, base, buf, p, end)
+          out.firstUpdateId = VAL[0]!
+          break
+        case Op.PrevUpdateId:
+          p = intAtWide(dv, base, buf, p, end)
+          out.prevUpdateId = VAL[0]!
+          break
+        case Op.Price:
+          p = decimalAt(buf, p, end, px)
+          out.priceM = VAL[0]!
+          break
+        case Op.Qty:
+          p = decimalAt(buf, p, end, qty)
+          out.qtyM = VAL[0]!
+          break
+        case Op.BidPx:
+          p = decimalAt(buf, p, end, px)
+          out.bidPxM = VAL[0]!
+          break
+        case Op.BidQty:
+          p = decimalAt(buf, p, end, qty)
+          out.bidQtyM = VAL[0]!
+          break
+        case Op.AskPx:
+          p = decimalAt(buf, p, end, px)
+          out.askPxM = VAL[0]!
+          break
+        case Op.AskQty:
+          p = decimalAt(buf, p, end, qty)
+          out.askQtyM = VAL[0]!
+          break
+        case Op.BuyerIsMaker:
+          p = boolAt(buf, p, end)
+          out.buyerIsMaker = VAL[0] === 1
+          break
+        case Op.Bids:
+        case Op.Asks:
+          this.pos = p
+          p = this.readLevels(out, ops[i] === Op.Bids) ? this.pos : -1
+          break
+        default:
+          p = -1
+      }
+      if (p < 0 || !literalAt(dv, base, buf, p, end, lay, i + 1)) return failed(out)
+      p += lay.lits[3 * i + 3]!
+    }
+    if (p !== end) return failed(out)
+    out.instrumentId = lay.instrumentId
+    out.type = lay.type
+    return true
+  }
+
+  /**
+   * Points `dv` at the ArrayBuffer under `buf` (a new DataView only when the
+   * ArrayBuffer changes: once per socket read with either transport, whose
+   * messages are views of the read's chunk).
+   */
+  private viewOf(buf: Uint8Array): void {
+    const ab = buf.buffer
+    if (ab !== this.dvBuffer) {
+      this.dv = new DataView(ab)
+      this.dvBuffer = ab
+    }
+    this.dvBytes = buf
+    this.dvBase = buf.byteOffset
+  }
+
+  /** The key-by-key path (any key order, any message the fast path knows). */
+  private keyByKey(buf: Uint8Array, start: number, end: number, out: ProviderRaw, sid: number): number {
     this.buf = buf
     this.end = end
     this.streamSym = 0
@@ -872,100 +1058,30 @@ export class FastPath {
     return 0
   }
 
-  /** A JSON non-negative integer of at most 15 digits into num[0]. */
+  /** A JSON non-negative integer of at most 15 digits into num[0] (intAt). */
   private readInt(): boolean {
-    const b = this.buf
-    const end = this.end
-    let p = this.pos
-    if (p >= end) return false
-    let c = b[p]! - 48
-    if (c < 0 || c > 9) return false
-    let m = c
-    p++
-    if (c === 0) {
-      if (p < end && isDigit(b[p]!)) return false // leading zero: not JSON
-    } else {
-      const limit = p + MAX_INT_DIGITS - 1
-      while (p < end) {
-        c = b[p]! - 48
-        if (c < 0 || c > 9) break
-        if (p >= limit) return false
-        m = m * 10 + c
-        p++
-      }
-    }
-    if (p < end) {
-      const n = b[p]!
-      if (n === DOT || n === CH_e || n === CH_E) return false
-    }
-    this.num[0] = m
-    this.pos = p
+    const q = intAt(this.buf, this.pos, this.end)
+    if (q < 0) return false
+    this.num[0] = VAL[0]!
+    this.pos = q
     return true
   }
 
-  /**
-   * A decimal string at `scale` into num[slot]: `"[0-9]+(.[0-9]+)?"`, digits
-   * past `scale` must be zeros, the mantissa must be a safe integer.
-   * Anything else (sign, exponent, escape, too many digits) falls back.
-   */
+  /** A decimal string at `scale` into num[slot] (decimalAt). */
   private readDecimal(scale: number, slot: number): boolean {
-    const b = this.buf
-    const end = this.end
-    let p = this.pos
-    if (p >= end || b[p] !== QUOTE) return false
-    p++
-    const s = p
-    let m = 0
-    let c = 0
-    while (p < end) {
-      c = b[p]! - 48
-      if (c < 0 || c > 9) break
-      if (m >= DIGIT_LIMIT) return false
-      m = m * 10 + c
-      p++
-    }
-    if (p === s || p >= end) return false
-    let frac = 0
-    if (b[p] === DOT) {
-      p++
-      const f = p
-      while (p < end) {
-        c = b[p]! - 48
-        if (c < 0 || c > 9) break
-        if (frac < scale) {
-          if (m >= DIGIT_LIMIT) return false
-          m = m * 10 + c
-          frac++
-        } else if (c !== 0) {
-          return false
-        }
-        p++
-      }
-      if (p === f || p >= end) return false
-    }
-    if (b[p] !== QUOTE) return false
-    if (frac < scale) {
-      m *= POW10[scale - frac]!
-      if (m > MAX_SAFE) return false
-    }
-    this.num[slot] = m
-    this.pos = p + 1
+    const q = decimalAt(this.buf, this.pos, this.end, scale)
+    if (q < 0) return false
+    this.num[slot] = VAL[0]!
+    this.pos = q
     return true
   }
 
   /** true -> 1, false -> 0, else -1. */
   private readBool(): number {
-    const b = this.buf
-    const p = this.pos
-    if (p + 4 <= this.end && b[p] === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
-      this.pos = p + 4
-      return 1
-    }
-    if (p + 5 <= this.end && b[p] === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
-      this.pos = p + 5
-      return 0
-    }
-    return -1
+    const q = boolAt(this.buf, this.pos, this.end)
+    if (q < 0) return -1
+    this.pos = q
+    return VAL[0]!
   }
 
   /** `[["px","qty"],...]` into the bid or ask levels, in wire order. */
@@ -1014,57 +1130,240 @@ export class FastPath {
     }
   }
 
-  /** Skips a value of a key the message kind does not use: a plain string, number, true, false or null. */
+  /** Skips a value of a key the message kind does not use (skipAt). */
   private skipValue(): boolean {
-    const b = this.buf
-    const end = this.end
-    let p = this.pos
-    if (p >= end) return false
-    const c = b[p]!
-    if (c === QUOTE) {
-      p++
-      for (;;) {
-        if (p >= end) return false
-        const d = b[p]!
-        if (d === QUOTE) break
-        if (d === BACKSLASH || d < 0x20 || d >= 0x80) return false
-        p++
-      }
-      this.pos = p + 1
-      return true
-    }
-    if (c === 116 /* t */) return this.literal(p, 0x74727565, 4)
-    if (c === 102 /* f */) return this.literal(p, 0x66616c73, 5)
-    if (c === 110 /* n */) return this.literal(p, 0x6e756c6c, 4)
-    // number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-    if (c === 45 /* - */) p++
-    if (p >= end || !isDigit(b[p]!)) return false
-    if (b[p] === 48) p++
-    else while (p < end && isDigit(b[p]!)) p++
-    if (p < end && b[p] === DOT) {
-      p++
-      if (p >= end || !isDigit(b[p]!)) return false
-      while (p < end && isDigit(b[p]!)) p++
-    }
-    if (p < end && (b[p] === CH_e || b[p] === CH_E)) {
-      p++
-      if (p < end && (b[p] === 43 || b[p] === 45)) p++
-      if (p >= end || !isDigit(b[p]!)) return false
-      while (p < end && isDigit(b[p]!)) p++
-    }
-    this.pos = p
+    const q = skipAt(this.buf, this.pos, this.end)
+    if (q < 0) return false
+    this.pos = q
     return true
   }
+}
 
-  /** true/null (first four bytes packed in `word`) or false (`len` 5: "fals" + "e"). */
-  private literal(p: number, word: number, len: number): boolean {
-    const b = this.buf
-    if (p + len > this.end) return false
-    if (((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) !== word) return false
-    if (len === 5 && b[p + 4] !== CH_e) return false
-    this.pos = p + len
-    return true
+/**
+ * The value primitives. Each reads one JSON value at b[p] (before `end`) and
+ * returns the position after it, or -1 when the value is not one the fast
+ * path accepts (the caller falls back). A parsed value is left in VAL[0].
+ * Module functions with the position in and out: no object state on the
+ * per-digit loops.
+ */
+export const VAL = new Float64Array(1)
+
+/** A JSON non-negative integer of at most 15 digits (no leading zero, no fraction or exponent). */
+export function intAt(b: Uint8Array, p: number, end: number): number {
+  if (p >= end) return -1
+  let c = b[p]! - 48
+  if (c < 0 || c > 9) return -1
+  let m = c
+  p++
+  if (c === 0) {
+    if (p < end && isDigit(b[p]!)) return -1 // leading zero: not JSON
+  } else {
+    const limit = p + MAX_INT_DIGITS - 1
+    while (p < end) {
+      c = b[p]! - 48
+      if (c < 0 || c > 9) break
+      if (p >= limit) return -1
+      m = m * 10 + c
+      p++
+    }
   }
+  if (p < end) {
+    const n = b[p]!
+    if (n === DOT || n === CH_e || n === CH_E) return -1
+  }
+  VAL[0] = m
+  return p
+}
+
+/**
+ * intAt, reading the first eight digits as two words (SWAR: all eight
+ * checked to be digits at once, combined in four multiply-adds) when the
+ * bytes allow, then the rest digit by digit exactly as intAt does. `dv` is a
+ * view of b's ArrayBuffer and `base` b's offset in it.
+ */
+export function intAtWide(dv: DataView, base: number, b: Uint8Array, p: number, end: number): number {
+  if (p + 8 > end) return intAt(b, p, end)
+  const lo = dv.getInt32(base + p, true)
+  const hi = dv.getInt32(base + p + 4, true)
+  // every byte 0x30-0x3f, and none above 0x39 (no carry can cross a byte: each is at most 0x3f + 6)
+  if (
+    (lo & 0xf0f0f0f0) !== 0x30303030 ||
+    ((lo + 0x06060606) & 0xf0f0f0f0) !== 0x30303030 ||
+    (hi & 0xf0f0f0f0) !== 0x30303030 ||
+    ((hi + 0x06060606) & 0xf0f0f0f0) !== 0x30303030 ||
+    (lo & 0xff) === 0x30
+  ) {
+    return intAt(b, p, end)
+  }
+  // four digits d0..d3 (d0 in the low byte) -> d0d1 and d2d3 in bytes 0 and 2 -> d0d1d2d3
+  let a = lo & 0x0f0f0f0f
+  a = (a * 10 + (a >>> 8)) & 0x00ff00ff
+  a = (a & 0xff) * 100 + (a >>> 16)
+  let h = hi & 0x0f0f0f0f
+  h = (h * 10 + (h >>> 8)) & 0x00ff00ff
+  h = (h & 0xff) * 100 + (h >>> 16)
+  let m = a * 10000 + h
+  p += 8
+  const limit = p + MAX_INT_DIGITS - 8
+  while (p < end) {
+    const c = b[p]! - 48
+    if (c < 0 || c > 9) break
+    if (p >= limit) return -1
+    m = m * 10 + c
+    p++
+  }
+  if (p < end) {
+    const n = b[p]!
+    if (n === DOT || n === CH_e || n === CH_E) return -1
+  }
+  VAL[0] = m
+  return p
+}
+
+/**
+ * A decimal string at `scale`: `"[0-9]+(.[0-9]+)?"`, digits past `scale`
+ * must be zeros, the mantissa must be a safe integer. Anything else (sign,
+ * exponent, escape, too many digits) is refused.
+ */
+function decimalAt(b: Uint8Array, p: number, end: number, scale: number): number {
+  if (p >= end || b[p] !== QUOTE) return -1
+  p++
+  const s = p
+  let m = 0
+  let c = 0
+  while (p < end) {
+    c = b[p]! - 48
+    if (c < 0 || c > 9) break
+    if (m >= DIGIT_LIMIT) return -1
+    m = m * 10 + c
+    p++
+  }
+  if (p === s || p >= end) return -1
+  let frac = 0
+  if (b[p] === DOT) {
+    p++
+    const f = p
+    while (p < end) {
+      c = b[p]! - 48
+      if (c < 0 || c > 9) break
+      if (frac < scale) {
+        if (m >= DIGIT_LIMIT) return -1
+        m = m * 10 + c
+        frac++
+      } else if (c !== 0) {
+        return -1
+      }
+      p++
+    }
+    if (p === f || p >= end) return -1
+  }
+  if (b[p] !== QUOTE) return -1
+  if (frac < scale) {
+    m *= POW10[scale - frac]!
+    if (m > MAX_SAFE) return -1
+  }
+  VAL[0] = m
+  return p + 1
+}
+
+/** `true` (VAL 1) or `false` (VAL 0). */
+function boolAt(b: Uint8Array, p: number, end: number): number {
+  if (p + 4 <= end && b[p] === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
+    VAL[0] = 1
+    return p + 4
+  }
+  if (p + 5 <= end && b[p] === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
+    VAL[0] = 0
+    return p + 5
+  }
+  return -1
+}
+
+/** A value the message kind does not use: a plain string (no escape, ASCII), number, true, false or null. */
+function skipAt(b: Uint8Array, p: number, end: number): number {
+  if (p >= end) return -1
+  const c = b[p]!
+  if (c === QUOTE) {
+    p++
+    for (;;) {
+      if (p >= end) return -1
+      const d = b[p]!
+      if (d === QUOTE) break
+      if (d === BACKSLASH || d < 0x20 || d >= 0x80) return -1
+      p++
+    }
+    return p + 1
+  }
+  if (c === 116 /* t */) return literalWordAt(b, p, end, 0x74727565, 4)
+  if (c === 102 /* f */) return literalWordAt(b, p, end, 0x66616c73, 5)
+  if (c === 110 /* n */) return literalWordAt(b, p, end, 0x6e756c6c, 4)
+  // number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  if (c === 45 /* - */) p++
+  if (p >= end || !isDigit(b[p]!)) return -1
+  if (b[p] === 48) p++
+  else while (p < end && isDigit(b[p]!)) p++
+  if (p < end && b[p] === DOT) {
+    p++
+    if (p >= end || !isDigit(b[p]!)) return -1
+    while (p < end && isDigit(b[p]!)) p++
+  }
+  if (p < end && (b[p] === CH_e || b[p] === CH_E)) {
+    p++
+    if (p < end && (b[p] === 43 || b[p] === 45)) p++
+    if (p >= end || !isDigit(b[p]!)) return -1
+    while (p < end && isDigit(b[p]!)) p++
+  }
+  return p
+}
+
+/** true/null (first four bytes packed in `word`) or false (`len` 5: "fals" + "e"): the position after it, or -1. */
+function literalWordAt(b: Uint8Array, p: number, end: number, word: number, len: number): number {
+  if (p + len > end) return -1
+  if (((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) !== word) return -1
+  if (len === 5 && b[p + 4] !== CH_e) return -1
+  return p + len
+}
+
+/** `,"<c>":` as the little-endian word of its first four bytes (the fifth is ':'). */
+function key1Word(c: number): number {
+  return COMMA | (QUOTE << 8) | (c << 16) | (QUOTE << 24)
+}
+const KEY1_p = key1Word(112)
+const KEY1_q = key1Word(113)
+const KEY1_T = key1Word(84)
+const KEY1_m = key1Word(109)
+
+/** True when `,"<c>":` (word = key1Word(c)) is at b[p]. */
+function key1At(dv: DataView, base: number, b: Uint8Array, p: number, end: number, word: number): boolean {
+  return p + 5 <= end && dv.getInt32(base + p, true) === word && b[p + 4] === COLON
+}
+
+/** A frame that left its layout part way: `out` back to its reset state (receive time kept) for the key-by-key path. */
+function failed(out: ProviderRaw): boolean {
+  const recv = out.recvTsUs
+  out.reset()
+  out.recvTsUs = recv
+  return false
+}
+
+/** True when literal `i` of `lay` is at b[p] (before `end`): whole words through the DataView (see Layout). */
+function literalAt(dv: DataView, base: number, b: Uint8Array, p: number, end: number, lay: Layout, i: number): boolean {
+  const lits = lay.lits
+  const len = lits[3 * i]!
+  if (p + len > end) return false
+  const words = lay.words
+  const w0 = lits[3 * i + 1]!
+  const nw = lits[3 * i + 2]!
+  const at = base + p
+  if (nw === 0) {
+    // shorter than a word: its bytes packed
+    let v = 0
+    for (let k = len - 1; k >= 0; k--) v = (v << 8) | b[p + k]!
+    return v === words[w0]
+  }
+  const last = nw - 1
+  for (let k = 0; k < last; k++) if (dv.getInt32(at + 4 * k, true) !== words[w0 + k]) return false
+  return dv.getInt32(at + len - 4, true) === words[w0 + last]
 }
 
 function isDigit(c: number): boolean {
