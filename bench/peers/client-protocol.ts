@@ -32,6 +32,9 @@ export interface ClientResult {
   expected: number
   received: number
   cpuUs: number
+  /** of cpuUs: user and system (kernel) time */
+  userUs: number
+  sysUs: number
   wallMs: number
   rssMiB: number
   maxRssMiB: number
@@ -211,6 +214,8 @@ export class ClientMeter {
       expected: this.endAt - this.startCount,
       received,
       cpuUs: cpu.user + cpu.system,
+      userUs: cpu.user,
+      sysUs: cpu.system,
       wallMs: Number(this.tLast - this.t0) / 1e6,
       rssMiB: process.memoryUsage.rss() / 2 ** 20,
       maxRssMiB: process.resourceUsage().maxRSS / 1024,

@@ -62,6 +62,9 @@ export interface RunRecord {
   received: number
   msgsPerSec: number
   cpuUsPerMsg: number
+  /** of cpuUsPerMsg: user and system (kernel) time */
+  userUsPerMsg: number
+  sysUsPerMsg: number
   rssMiB: number
   maxRssMiB: number
   bytesPerMsg: number
@@ -228,6 +231,8 @@ function failed(def: ClientDef, phase: PhaseSpec, repeat: number, error: string,
     received,
     msgsPerSec: NaN,
     cpuUsPerMsg: NaN,
+    userUsPerMsg: NaN,
+    sysUsPerMsg: NaN,
     rssMiB: NaN,
     maxRssMiB: NaN,
     bytesPerMsg: NaN,
@@ -317,6 +322,8 @@ async function runOneInner(sim: SimProcess, def: ClientDef, phase: PhaseSpec, re
       received: r.received,
       msgsPerSec: r.received / (r.wallMs / 1000),
       cpuUsPerMsg: r.cpuUs / n,
+      userUsPerMsg: r.userUs / n,
+      sysUsPerMsg: r.sysUs / n,
       rssMiB: r.rssMiB,
       maxRssMiB: r.maxRssMiB,
       bytesPerMsg: r.allocBytes / n,
@@ -330,7 +337,7 @@ async function runOneInner(sim: SimProcess, def: ClientDef, phase: PhaseSpec, re
     if (!rec.ok) rec.error = `received ${r.received} of ${r.expected}`
     log(
       `  ${phase.name.padEnd(5)} r${repeat} ${def.id.padEnd(18)} ${rec.ok ? '' : 'MISSED '}${r.received}/${r.expected} ` +
-        `${(rec.msgsPerSec / 1000).toFixed(1)}k msg/s  ${rec.cpuUsPerMsg.toFixed(3)} CPU µs/msg  ` +
+        `${(rec.msgsPerSec / 1000).toFixed(1)}k msg/s  ${rec.cpuUsPerMsg.toFixed(3)} CPU µs/msg (user ${rec.userUsPerMsg.toFixed(3)} sys ${rec.sysUsPerMsg.toFixed(3)})  ` +
         `p50/p99/p99.9 ${r.latency.p50}/${r.latency.p99}/${r.latency.p999} µs  rss ${r.rssMiB.toFixed(0)} MiB  ` +
         `${rec.bytesPerMsg.toFixed(0)} B/msg gc ${r.gcCount}  other load ${load.otherCores} cores${load.quiet ? '' : ' (NOT QUIET)'}`,
     )

@@ -7,9 +7,10 @@
  * Reading has two modes, chosen at connect time:
  *
  * - Hot path (`onFrame` given): `ws` emits each message synchronously; the
- *   bound `deliver` method fills a pooled WsFrame whose `data` is the `ws`
- *   Buffer view (no copy, no string), calls `onFrame(frame)` and releases the
- *   frame right after. No closure, Promise or allocation of ours per frame,
+ *   bound `deliver` method fills the connection's WsFrame (leased from the
+ *   pool while the connection is open) whose `data` is the `ws` Buffer view
+ *   (no copy, no string) and calls `onFrame(frame)`. No closure, Promise,
+ *   pool round trip or allocation of ours per frame,
  *   and one clock read per socket chunk, not per frame (bench transport:
  *   1.04-1.09x the CPU of a bare ws client that only counts frames, +0.6
  *   B/msg). The frame is valid only during the callback.
@@ -113,6 +114,8 @@ export class WsConnection {
   private frameHandler: FrameHandler | null
   private readonly frames: BoundedPool<WsFrame> | null
   private readonly spareFrame: WsFrame = new WsFrame()
+  /** the pooled frame the hot path delivers in while the connection is open (leaseHotFrame) */
+  private hotFrame: WsFrame | null = null
   private frameSeq = 0
   private framesReceived = 0
   private bytesReceived = 0
@@ -416,21 +419,13 @@ export class WsConnection {
 
   /**
    * The hot path (hot-path mode): one call per message from `ws`'s receiver.
-   * Pool exhausted policy: deliver anyway with this connection's private
-   * spare frame and count it (framePoolExhausted). Market data must never
-   * stall the socket, and one frame per connection is in use at a time, so
-   * the spare is always free here.
+   * The frame is the connection's leased one (hotFrame): refilled per
+   * message, no pool round trip per message.
    */
   private deliver(data: Buffer, isBinary: boolean): void {
     this.framesReceived++
     this.bytesReceived += data.length
-    const pool = this.frames
-    let frame: WsFrame | null = pool !== null ? pool.tryAcquire() : null
-    const pooled = frame !== null
-    if (frame === null) {
-      if (pool !== null) this.framePoolExhausted++
-      frame = this.spareFrame
-    }
+    const frame = this.hotFrame !== null ? this.hotFrame : this.leaseHotFrame()
     frame.connId = this.id
     frame.setView(data, 0, data.length)
     frame.isBinary = isBinary
@@ -442,25 +437,18 @@ export class WsConnection {
       this.callbackErrors++
       if (this.onCallbackError !== null) this.onCallbackError(err)
     }
-    if (pooled) pool!.release(frame)
-    else frame.reset()
+    frame.unview()
   }
 
   /**
    * The hot path with the raw transport: the message is buf[start, end) of
    * the socket's chunk; the frame points at it (no Buffer made per message).
-   * Same policies as deliver().
+   * Same frame and policies as deliver().
    */
   private deliverView(buf: Buffer, start: number, end: number, isBinary: boolean): void {
     this.framesReceived++
     this.bytesReceived += end - start
-    const pool = this.frames
-    let frame: WsFrame | null = pool !== null ? pool.tryAcquire() : null
-    const pooled = frame !== null
-    if (frame === null) {
-      if (pool !== null) this.framePoolExhausted++
-      frame = this.spareFrame
-    }
+    const frame = this.hotFrame !== null ? this.hotFrame : this.leaseHotFrame()
     frame.connId = this.id
     frame.setView(buf, start, end)
     frame.isBinary = isBinary
@@ -472,8 +460,35 @@ export class WsConnection {
       this.callbackErrors++
       if (this.onCallbackError !== null) this.onCallbackError(err)
     }
-    if (pooled) pool!.release(frame)
-    else frame.reset()
+    frame.unview()
+  }
+
+  /**
+   * The frame the hot path delivers in: leased from the WsFrame pool for as
+   * long as the connection is open (released when it closes), so in-flight
+   * accounting sees one frame per reading connection and the per-message
+   * path has no pool round trip. Pool exhausted: the connection's private
+   * spare frame, counted in framePoolExhausted, and the pool is asked again
+   * at the next message (market data never stalls the socket).
+   */
+  private leaseHotFrame(): WsFrame {
+    const pool = this.frames
+    if (pool === null || this.state === WsState.Closed) return this.spareFrame
+    const frame = pool.tryAcquire()
+    if (frame === null) {
+      this.framePoolExhausted++
+      return this.spareFrame
+    }
+    this.hotFrame = frame
+    return frame
+  }
+
+  /** Returns the leased hot-path frame to its pool (the connection closed). */
+  private releaseHotFrame(): void {
+    const frame = this.hotFrame
+    if (frame === null) return
+    this.hotFrame = null
+    this.frames!.release(frame)
   }
 
   /** read() mode with the raw transport: the view outlives the call (raw-ws never reuses a chunk or a reassembly buffer). */
@@ -711,6 +726,7 @@ export class WsConnection {
   private finishClosed(code: number, reason: string, wasClean: boolean): void {
     if (this.tickTimer !== null) clearInterval(this.tickTimer)
     this.tickTimer = null
+    this.releaseHotFrame()
     this.outbox.stop()
     const error =
       this.failure ??

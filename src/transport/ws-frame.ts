@@ -1,9 +1,11 @@
 /**
  * WsFrame: one received WebSocket message (pooled type 1 of 6).
  *
- * Ownership: the transport acquires a frame, fills it and calls the
- * per-frame callback synchronously; the frame and its bytes are valid only
- * during that callback and are released right after it returns.
+ * Ownership: a reading connection leases one frame from the pool while it is
+ * open, refills it for every message and calls the per-frame callback
+ * synchronously; the frame and its bytes are valid only during that callback
+ * (its bytes are dropped right after it returns). The frame goes back to the
+ * pool when the connection closes.
  *
  * The message is `buf[start, end)`: with the raw transport `buf` is the whole
  * socket chunk and no Buffer is made per message (the hot-path consumers, e.g.
@@ -50,6 +52,12 @@ export class WsFrame extends PooledObject {
     this.buf = buf
     this.start = start
     this.end = end
+    this.view = null
+  }
+
+  /** Drops the references to the message's bytes (the transport, after the callback). */
+  unview(): void {
+    this.buf = null
     this.view = null
   }
 

@@ -16,7 +16,7 @@ function assertCode(err: unknown, code: string): TickflowError {
 }
 
 for (const transport of TRANSPORTS) {
-  test(`[${transport}] frames arrive in order as Buffer views in pooled WsFrames, released after the callback`, async () => {
+  test(`[${transport}] frames arrive in order as Buffer views in the connection's pooled WsFrame, returned when it closes`, async () => {
     const N = 2000
     const server = await startWsServer((ws) => {
       for (let i = 0; i < N; i++) ws.send(`{"n":${i}}`)
@@ -28,9 +28,11 @@ for (const transport of TRANSPORTS) {
     let leasedDuring = -1
     const connIds = new Set<number>()
     let recvTsOk = true
+    let lastFrame: WsFrame | null = null
     const conn = await connectWs(server.url, { transport,
       frames: pool,
       onFrame: (f) => {
+        lastFrame = f
         assert.ok(Buffer.isBuffer(f.data))
         assert.equal(f.isBinary, false)
         if (f.frameSeq !== lastSeq + 1) seqOk = false
@@ -47,13 +49,17 @@ for (const transport of TRANSPORTS) {
       assert.ok(seqOk)
       assert.ok(recvTsOk, 'recvTsUs is the receive time (epoch µs)')
       assert.equal(leasedDuring, 1)
-      assert.equal(pool.leased, 0)
+      assert.equal(lastFrame!.buf, null, "the frame drops the socket's bytes after the callback")
+      // the open connection keeps its one frame (no pool round trip per message); close returns it
+      assert.equal(pool.leased, 1)
       assert.deepEqual([...connIds], [conn.id])
       const s = conn.stats()
       assert.equal(s.framesReceived, N)
       assert.equal(s.framePoolExhausted, 0)
       assert.equal(s.state, 'open')
       assert.equal(s.transitions.open, 1)
+      await conn.close()
+      assert.equal(pool.leased, 0, 'the frame went back to the pool when the connection closed')
     } finally {
       await conn.close()
       await server.close()
