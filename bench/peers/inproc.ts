@@ -21,7 +21,18 @@ import { createEngine } from '../../src/runtime/engine.js'
 import { startSimulator } from '../../src/sim/index.js'
 import type { Strategy } from '../../src/strategy/strategy.js'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, frames: { type: 'string', default: '200000' } } })
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '9' }, frames: { type: 'string', default: '200000' }, stage: { type: 'string', default: 'full' } },
+})
+/**
+ * How far each frame goes: 'transport' (RawWebSocket parsing only: its
+ * onMessage counts), 'feed' (+ WsConnection delivery, decode, trade check,
+ * normalize; the feed's sink releases the event), 'direct' (the feed's sink
+ * calls the strategy itself: the floor of any pipeline), 'full' (+ engine
+ * sink, merger, dispatcher, strategy host).
+ */
+const STAGE = values.stage!
+if (!['transport', 'feed', 'direct', 'merger', 'merger-only', 'full'].includes(STAGE)) throw new Error(`--stage: transport, feed or full, got ${STAGE}`)
 const ROUNDS = Number(values.rounds)
 const FRAMES = Number(values.frames)
 const READ = 65536
@@ -77,7 +88,51 @@ await engine.start()
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const feed = (engine.venues[0] as any).feed
 const conn = feed.connections[0].managed.connection
-const raw = conn.ws as { onData(chunk: Buffer): void }
+const raw = conn.ws as { onData(chunk: Buffer): void; onMessage: unknown }
+let counted = 0
+if (STAGE === 'transport') {
+  raw.onMessage = (): void => {
+    counted++
+  }
+} else if (STAGE === 'feed') {
+  const pool = engine.pools.canonicalEvent
+  feed.sink = {
+    onMarketEvent(ev: any): void {
+      counted++
+      pool.release(ev)
+    },
+  }
+} else if (STAGE === 'merger' || STAGE === 'merger-only') {
+  // engine sink + merger; the merger's sink releases (no dispatcher)
+  const merged = engine.pools.mergedEvent
+  const canonical = engine.pools.canonicalEvent
+  ;(engine.merger as any).sink = {
+    publish(m: any): void {
+      counted++
+      const ev = m.event
+      merged.release(m)
+      canonical.release(ev)
+    },
+  }
+  if (STAGE === 'merger-only') {
+    // the feed hands events straight to merger.push (no engine sink)
+    const merger = engine.merger
+    feed.sink = {
+      onMarketEvent(ev: any): void {
+        merger.push(1, ev)
+      },
+    }
+  }
+} else if (STAGE === 'direct') {
+  // the floor of the pipeline: the strategy called straight from the feed's sink
+  const pool = engine.pools.canonicalEvent
+  feed.sink = {
+    onMarketEvent(ev: any): void {
+      strategy.onTrade(ev)
+      pool.release(ev)
+    },
+  }
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 const { bytes, idOffsets } = buildStream()
 const chunks: Buffer[] = []
@@ -90,16 +145,16 @@ for (let r = 0; r < ROUNDS; r++) {
   writeIds(bytes, idOffsets, nextId)
   nextId += FRAMES
   gc?.()
-  const before = strategy.trades
+  const before = strategy.trades + counted
   const c0 = process.cpuUsage()
   for (let i = 0; i < chunks.length; i++) raw.onData(chunks[i]!)
   const c = process.cpuUsage(c0)
-  const got = strategy.trades - before
+  const got = strategy.trades + counted - before
   if (got !== FRAMES && r > 0) { console.log(JSON.stringify(feed.stats()).slice(0, 1500)); throw new Error(`round ${r}: the strategy saw ${got} of ${FRAMES} trades`) }
   perMsg.push(((c.user + c.system) * 1000) / FRAMES)
 }
 const warm = perMsg.slice(1).sort((a, b) => a - b)
 const med = warm[warm.length >> 1]!
-process.stdout.write(`inproc: ${med.toFixed(1)} ns/msg CPU (median of ${warm.length} rounds of ${FRAMES}; min ${warm[0]!.toFixed(1)}, max ${warm[warm.length - 1]!.toFixed(1)}); last recv ${strategy.lastRecv > 0 && strategy.lastRecv <= epochUs()}\n`)
+process.stdout.write(`inproc ${STAGE}: ${med.toFixed(1)} ns/msg CPU (median of ${warm.length} rounds of ${FRAMES}; min ${warm[0]!.toFixed(1)}, max ${warm[warm.length - 1]!.toFixed(1)}); last recv ${strategy.lastRecv > 0 && strategy.lastRecv <= epochUs()}\n`)
 await engine.close()
 await sim.close()
