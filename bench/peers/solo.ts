@@ -1,8 +1,8 @@
 /**
  * A quick, focused end-to-end run for hot-path work: the simulator process
- * plus the named clients only, burst phase, rotated repeats, medians.
+ * plus the named clients only, burst (or paced: --rate) phase, rotated repeats, medians.
  *
- *   npm run build --silent && node dist/bench/peers/solo.js tickflow ws-count raw-count [--repeats 5] [--count 300000]
+ *   npm run build --silent && node dist/bench/peers/solo.js tickflow ws-count raw-count [--repeats 5] [--count 300000] [--warmup 30000] [--rate 0]
  *
  * PEERS_CLIENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the
  * clients. The report of record is still `npm run bench -- peers`.
@@ -13,7 +13,13 @@ import { SimProcess, runOne, type PhaseSpec, type RunRecord } from './runner.js'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { repeats: { type: 'string', default: '5' }, count: { type: 'string', default: '300000' }, warmup: { type: 'string', default: '30000' } },
+  options: {
+    repeats: { type: 'string', default: '5' },
+    count: { type: 'string', default: '300000' },
+    warmup: { type: 'string', default: '30000' },
+    /** frames per second; 0 = burst */
+    rate: { type: 'string', default: '0' },
+  },
 })
 const defs = positionals.map((id) => {
   const d = CLIENTS.find((c) => c.id === id)
@@ -21,7 +27,8 @@ const defs = positionals.map((id) => {
   return d
 })
 if (defs.length === 0) throw new Error('name at least one client')
-const phase: PhaseSpec = { name: 'burst', rate: 0, count: Number(values.count), warmup: Number(values.warmup), sampleMask: 15 }
+const rate = Number(values.rate)
+const phase: PhaseSpec = { name: rate > 0 ? 'paced' : 'burst', rate, count: Number(values.count), warmup: Number(values.warmup), sampleMask: rate > 0 ? 0 : 15 }
 const sim = new SimProcess()
 await sim.start()
 const runs: RunRecord[] = []

@@ -31,8 +31,8 @@
  *   `statusCode` (the close code sent), like `ws`'s errors;
  * - client-side masking of every frame we send (random mask keys from a pool,
  *   as ws does);
- * - `pause()` / `resume()` (socket reads stop; frames already read are still
- *   delivered).
+ * - `pause()` / `resume()` (socket reads stop, and so does the parsing of the
+ *   read in hand, at the next frame boundary; resume() delivers the rest).
  * Not implemented (not offered in the handshake, so never negotiated):
  * permessage-deflate and subprotocols; redirects; proxies.
  *
@@ -70,6 +70,15 @@ export interface RawWebSocketOptions {
   /** after close(), destroy the socket when the handshake has not finished. Default 5000. */
   closeTimeoutMs?: number
   tls?: RawTlsOptions | null
+  /**
+   * > 0: the socket reads into ONE buffer of this many bytes, reused for every
+   * read (Node's `onread`), instead of a fresh 64 KiB Buffer per read through
+   * the stream's 'data' event. Every message view is then valid during
+   * onMessage only (its bytes are overwritten by the next read); what outlives
+   * a call (partial frames, fragments, ping payloads, the handshake head) is
+   * copied. 0 (default): fresh chunks, views stay valid.
+   */
+  readBufferBytes?: number
 }
 
 /** readyState values, as in `ws` / the WHATWG API. */
@@ -176,6 +185,8 @@ export class RawWebSocket extends EventEmitter {
   private readonly skipUtf8: boolean
   private readonly closeTimeoutMs: number
   private readonly key: string
+  /** the reused read buffer (readBufferBytes > 0), else null */
+  private readonly readBuf: Buffer | null
 
   // handshake
   private head: Buffer | null = null
@@ -190,6 +201,11 @@ export class RawWebSocket extends EventEmitter {
   private hLen = 0
   private hOpcode = 0
   private hFin = false
+
+  // pause(): reading stopped at a frame boundary; the rest of that read waits in `pending`
+  private readPaused = false
+  private pending: Buffer | null = null
+  private pendingScheduled = false
 
   // fragmented message being assembled
   private fragOpcode = 0
@@ -215,6 +231,12 @@ export class RawWebSocket extends EventEmitter {
     this.skipUtf8 = options.skipUtf8Validation === true
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000
     this.key = randomBytes(16).toString('base64')
+    const rb = options.readBufferBytes ?? 0
+    if (!Number.isInteger(rb) || rb < 0) throw new RangeError(`RawWebSocket: readBufferBytes must be an integer >= 0, got ${rb}`)
+    this.readBuf = rb > 0 ? Buffer.allocUnsafe(Math.max(rb, 1024)) : null
+    this.onRead = this.onRead.bind(this)
+    this.parsePending = this.parsePending.bind(this)
+    const onread = this.readBuf !== null ? { buffer: this.readBuf, callback: this.onRead } : undefined
     const u = new URL(url)
     let secure: boolean
     if (u.protocol === 'ws:' || u.protocol === 'http:') secure = false
@@ -226,17 +248,18 @@ export class RawWebSocket extends EventEmitter {
     if (secure) {
       const t = options.tls ?? {}
       const servername = t.servername ?? (net.isIP(host) === 0 ? host : undefined)
-      const opts: tls.ConnectionOptions = { host, port, ALPNProtocols: ['http/1.1'] }
+      const opts: tls.ConnectionOptions & { onread?: typeof onread } = { host, port, ALPNProtocols: ['http/1.1'] }
+      if (onread !== undefined) opts.onread = onread
       if (servername !== undefined) opts.servername = servername
       if (t.ca !== undefined) opts.ca = t.ca
       if (t.rejectUnauthorized !== undefined) opts.rejectUnauthorized = t.rejectUnauthorized
       this.socket = tls.connect(opts)
     } else {
-      this.socket = net.connect({ host, port })
+      this.socket = net.connect(onread !== undefined ? { host, port, onread } : { host, port })
     }
     this.socket.setNoDelay(true)
     this.onData = this.onData.bind(this)
-    this.socket.on('data', this.onData)
+    if (onread === undefined) this.socket.on('data', this.onData)
     this.socket.on('error', (err) => this.emitError(err))
     this.socket.on('end', () => this.onEnd())
     this.socket.on('close', () => this.onSocketClose())
@@ -268,32 +291,44 @@ export class RawWebSocket extends EventEmitter {
       this.onHandshakeData(chunk)
       return
     }
-    this.parse(chunk, 0)
+    this.parse(chunk, 0, chunk.length)
   }
 
-  /** Parses the frames of chunk[pos, end). */
-  private parse(chunk: Buffer, pos: number): void {
+  /** The reused read buffer's callback (readBufferBytes > 0): `n` bytes at its start. */
+  private onRead(n: number, buf: Uint8Array): boolean {
+    if (this.onChunk !== null) this.onChunk()
+    const chunk = buf as Buffer
+    if (!this.upgraded) this.onHandshakeData(Buffer.from(chunk.subarray(0, n)))
+    else this.parse(chunk, 0, n)
+    return true
+  }
+
+  /** Parses the frames of chunk[pos, len). */
+  private parse(chunk: Buffer, pos: number, len: number): void {
     if (this.stopped) return
-    const len = chunk.length
     if (this.partLen > 0) {
-      pos = this.continuePartial(chunk)
+      pos = this.continuePartial(chunk, len)
       if (pos < 0 || this.stopped) return
     }
     while (pos < len) {
       const size = this.parseHeader(chunk, pos, len)
       if (size === FAILED) return
       if (size === NEED_MORE) {
-        this.savePartial(chunk, pos, 0)
+        this.savePartial(chunk, pos, len, 0)
         return
       }
       const end = pos + size
       if (end > len) {
-        this.savePartial(chunk, pos, size)
+        this.savePartial(chunk, pos, len, size)
         return
       }
       this.frame(chunk, pos + this.hLen, end)
       if (this.stopped) return
       pos = end
+      if (this.readPaused && pos < len) {
+        this.stash(chunk, pos, len)
+        return
+      }
     }
   }
 
@@ -376,23 +411,23 @@ export class RawWebSocket extends EventEmitter {
       this.onMessage(msg, 0, msg.length, binary)
       return
     }
-    // control frames (interleaving with fragments is allowed)
-    const payload = buf.subarray(start, end)
+    // control frames (interleaving with fragments is allowed); a reused read buffer's bytes do not outlive this call
+    const payload = this.readBuf !== null ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end)
     if (opcode === OP_PING) this.emit('ping', payload)
     else if (opcode === OP_PONG) this.emit('pong', payload)
     else this.onCloseFrame(payload)
   }
 
-  /** Keeps chunk[pos, end) of an incomplete frame (`size` its whole size when known, else 0). */
-  private savePartial(chunk: Buffer, pos: number, size: number): void {
-    const n = chunk.length - pos
+  /** Keeps chunk[pos, len) of an incomplete frame (`size` its whole size when known, else 0). */
+  private savePartial(chunk: Buffer, pos: number, len: number, size: number): void {
+    const n = len - pos
     if (size === 0) {
-      chunk.copy(this.hdrScratch, 0, pos, chunk.length)
+      chunk.copy(this.hdrScratch, 0, pos, len)
       this.part = null
     } else {
       // A fresh buffer per split frame (about one per socket read): views handed out stay valid.
       this.part = Buffer.allocUnsafe(size)
-      chunk.copy(this.part, 0, pos, chunk.length)
+      chunk.copy(this.part, 0, pos, len)
     }
     this.partLen = n
   }
@@ -401,12 +436,12 @@ export class RawWebSocket extends EventEmitter {
    * Completes the saved partial frame with the start of `chunk`. Returns the
    * offset in chunk after the frame, or -1 when chunk was used up (still partial).
    */
-  private continuePartial(chunk: Buffer): number {
+  private continuePartial(chunk: Buffer, len: number): number {
     let used = 0
     if (this.part === null) {
       // header still incomplete: add at most 14 bytes until its size is known
       const old = this.partLen
-      const add = Math.min(14 - old, chunk.length)
+      const add = Math.min(14 - old, len)
       chunk.copy(this.hdrScratch, old, 0, add)
       const size = this.parseHeader(this.hdrScratch, 0, old + add)
       if (size === FAILED) return -1
@@ -423,7 +458,7 @@ export class RawWebSocket extends EventEmitter {
     }
     const part = this.part
     const need = part.length - this.partLen
-    const take = Math.min(need, chunk.length)
+    const take = Math.min(need, len)
     chunk.copy(part, this.partLen, 0, take)
     used = take
     if (take < need) {
@@ -541,7 +576,7 @@ export class RawWebSocket extends EventEmitter {
     this.readyState = RawState.Open
     this.emit('open')
     // Frames that came with the response head.
-    if (end + 4 < head.length && this.readyState === RawState.Open) this.parse(head, end + 4)
+    if (end + 4 < head.length && this.readyState === RawState.Open) this.parse(head, end + 4, head.length)
   }
 
   private handshakeFailed(message: string): void {
@@ -618,12 +653,41 @@ export class RawWebSocket extends EventEmitter {
     this.socket.destroy()
   }
 
+  /**
+   * Stops reading: the socket stops (TCP backpressure to the sender) and the
+   * frames left in the read being parsed wait too (from the next frame
+   * boundary on), so a paused connection delivers at most the frame in hand.
+   */
   pause(): void {
+    this.readPaused = true
     this.socket.pause()
   }
 
+  /** Reads again: first what was left of the read when pause() came (in a later macrotask), then the socket. */
   resume(): void {
+    this.readPaused = false
+    if (this.pending !== null) {
+      if (!this.pendingScheduled) {
+        this.pendingScheduled = true
+        setImmediate(this.parsePending)
+      }
+      return
+    }
     this.socket.resume()
+  }
+
+  /** The rest of a read that pause() interrupted (copied: a reused read buffer is overwritten by the next read). */
+  private stash(chunk: Buffer, pos: number, len: number): void {
+    this.pending = Buffer.from(chunk.subarray(pos, len))
+  }
+
+  private parsePending(): void {
+    this.pendingScheduled = false
+    if (this.readPaused || this.stopped) return
+    const p = this.pending
+    this.pending = null
+    if (p !== null) this.parse(p, 0, p.length)
+    if (!this.readPaused && this.pending === null) this.socket.resume()
   }
 
   private armCloseTimer(): void {
@@ -654,6 +718,7 @@ export class RawWebSocket extends EventEmitter {
     this.readyState = RawState.Closed
     this.stopped = true
     this.part = null
+    this.pending = null
     this.frags = []
     this.emit('close', this.closeReceived ? this.closeCode : 1006, this.closeReceived ? this.closeReason : Buffer.alloc(0))
   }

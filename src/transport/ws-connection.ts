@@ -17,9 +17,10 @@
  * - Control flow (no `onFrame`): `read(signal)` / `for await` over a BOUNDED
  *   queue. When the queue reaches `queueCapacity` the socket is paused
  *   (`ws.pause()`, i.e. TCP backpressure to the sender); it resumes once the
- *   reader has taken it down to half. Frames already inside the socket chunk
- *   being parsed when the pause happens are still queued (at most one read
- *   chunk, 64 KiB); the queue's hard bound is `queueCapacity + 65536` frames,
+ *   reader has taken it down to half. With `ws`, frames already inside the
+ *   socket chunk being parsed when the pause happens are still queued (at
+ *   most one read chunk, 64 KiB; the raw transport stops at the next frame
+ *   boundary); the queue's hard bound is `queueCapacity + 65536` frames,
  *   past which the connection fails with WS_QUEUE_FULL (1008). This is the
  *   backpressure `events.on(ws, 'message')` lacks (it buffers without limit).
  *
@@ -45,7 +46,7 @@ import { Fifo } from './fifo.js'
 import { Outbox, OutKind, type OutboxSink } from './outbox.js'
 import { RawWebSocket, RawWsError } from './raw-ws.js'
 import { WsFrame } from './ws-frame.js'
-import { DEFAULT_MAX_PAYLOAD, type ConnectOptions, type FrameHandler, type WsCloseInfo, type WsConnectionStats, type WsMessage } from './ws-options.js'
+import { DEFAULT_MAX_PAYLOAD, DEFAULT_READ_BUFFER_BYTES, type ConnectOptions, type FrameHandler, type WsCloseInfo, type WsConnectionStats, type WsMessage } from './ws-options.js'
 import {
   WS_STATE_NAMES,
   WsState,
@@ -303,6 +304,8 @@ export class WsConnection {
       skipUtf8Validation: options.skipUtf8Validation === true,
       closeTimeoutMs: options.closeTimeoutMs ?? 5000,
       tls: options.tls ?? null,
+      // hot path: one reused read buffer (the frame is valid during onFrame only anyway); read() mode keeps views
+      readBufferBytes: this.frameHandler !== null ? (options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES) : 0,
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
     })
     ws.on('open', () => this.handleOpen())

@@ -9,6 +9,9 @@ import type { RawTlsOptions } from './raw-ws.js'
 import type { WsFrame } from './ws-frame.js'
 import type { WsStateListener, WsStateName } from './ws-state.js'
 
+/** Default reused read buffer of a raw hot-path connection: 256 KiB (docs/transport.md "Read buffer"). */
+export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024
+
 /** Default largest incoming message: 4 MiB (see docs/transport.md "maxPayload"). */
 export const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024
 
@@ -34,6 +37,13 @@ export interface ConnectOptions {
   maxPayload?: number
   /** Skip `ws`'s UTF-8 check of text frames (~5-9 % less CPU, node-performance.md §2.2). Default false. */
   skipUtf8Validation?: boolean
+  /**
+   * Raw transport, hot-path mode (`onFrame`): the socket reads into one
+   * reused buffer of this many bytes instead of a fresh 64 KiB chunk per read
+   * (docs/transport.md "Read buffer"). 0 = fresh chunks. Default 256 KiB;
+   * read() mode always uses fresh chunks (queued frames outlive the read).
+   */
+  readBufferBytes?: number
   /** Pool of WsFrame (runtime's hot pool); null/absent: one private frame per connection. */
   frames?: BoundedPool<WsFrame> | null
   /** Hot-path reader. When given, read()/iteration are not available. */

@@ -275,6 +275,45 @@ for (const transport of TRANSPORTS) {
   })
 }
 
+test('[raw] pause() inside onFrame stops at that frame: the rest of the read waits (copied out of the reused buffer) and resume() delivers it in order, later', async () => {
+  const hs = await startHandServer()
+  const N = 200
+  const got: string[] = []
+  let pausedAt = -1
+  let deliveredWhilePaused = 0
+  let paused = false
+  const conn: WsConnection = await connectWs(hs.server.url, {
+    transport: 'raw',
+    onFrame: (f) => {
+      if (paused) deliveredWhilePaused++
+      got.push(f.data!.toString())
+      if (got.length === 10) {
+        conn.pause()
+        paused = true
+        pausedAt = got.length
+      }
+    },
+  })
+  try {
+    await eventually(() => hs.sockets.length === 1)
+    // one write: the frames arrive in one read (a few KiB), the pause comes in the middle of it
+    hs.sockets[0]!.write(Buffer.concat(Array.from({ length: N }, (_, i) => serverFrame(1, Buffer.from(`m${i}`)))))
+    await eventually(() => got.length >= 10)
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(got.length, 10, 'nothing after the pausing frame is delivered while paused')
+    assert.equal(deliveredWhilePaused, 0)
+    assert.equal(pausedAt, 10)
+    paused = false
+    conn.resume()
+    assert.equal(got.length, 10, 'resume() delivers later, not inside the call')
+    await eventually(() => got.length === N)
+    assert.deepEqual(got, Array.from({ length: N }, (_, i) => `m${i}`))
+  } finally {
+    conn.terminate()
+    await hs.server.close()
+  }
+})
+
 // ---------------------------------------------------------------- the raw client's own upgrade and TLS
 
 /** A server answering the upgrade with `head` (a function of the client's key). */
@@ -293,6 +332,52 @@ async function startUpgradeServer(head: (accept: string) => string, after?: Buff
 }
 
 const OK_HEAD = (accept: string): string => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`
+
+test('[raw] a reused read buffer smaller than the messages: every size, split at random offsets across reads, arrives intact and in order; a ping in between is answered with its own payload', async () => {
+  const hs = await startHandServer()
+  // deterministic sizes: 7-bit, 16-bit and 64-bit lengths, many larger than the 1 KiB read buffer
+  const sizes = [0, 1, 125, 126, 127, 1000, 1023, 1024, 1025, 3000, 65535, 65536, 70000]
+  for (let i = 0; i < 60; i++) sizes.push((i * 7919) % 5000)
+  const payloads = sizes.map((n, i) => Buffer.from(Array.from({ length: n }, (_, k) => 97 + ((i + k) % 26))))
+  const got: Buffer[] = []
+  let viewsValidDuringCall = true
+  const conn = await connectWs(hs.server.url, {
+    transport: 'raw',
+    readBufferBytes: 1024,
+    maxPayload: 1 << 20,
+    onFrame: (f) => {
+      const copy = Buffer.from(f.data!)
+      if (!copy.equals(f.data!)) viewsValidDuringCall = false
+      got.push(copy)
+    },
+  })
+  try {
+    await eventually(() => hs.sockets.length === 1)
+    const s = hs.sockets[0]!
+    const wire = Buffer.concat([
+      ...payloads.slice(0, 20).map((p) => serverFrame(1, p)),
+      frame(9, Buffer.from('ping-in-between')),
+      ...payloads.slice(20).map((p) => serverFrame(1, p)),
+    ])
+    // write in pieces of 1..700 bytes, yielding between them so that they arrive as separate reads
+    let seed = 7
+    for (let o = 0; o < wire.length; ) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      const n = 1 + (seed % 700)
+      s.write(wire.subarray(o, Math.min(wire.length, o + n)))
+      o += n
+      if ((seed & 7) === 0) await new Promise((r) => setImmediate(r))
+    }
+    await eventually(() => got.length === payloads.length, 10_000)
+    assert.ok(viewsValidDuringCall)
+    for (let i = 0; i < payloads.length; i++) assert.ok(got[i]!.equals(payloads[i]!), `message ${i} (${payloads[i]!.length} B) intact`)
+    await eventually(() => hs.received[0]!.some((f) => f.opcode === 10))
+    assert.equal(hs.received[0]!.find((f) => f.opcode === 10)!.payload.toString(), 'ping-in-between')
+  } finally {
+    conn.terminate()
+    await hs.server.close()
+  }
+})
 
 test('[raw] upgrade: a wrong Sec-WebSocket-Accept, a missing Upgrade header, a forced extension or subprotocol fail the connect', async () => {
   const heads: Array<[string, (a: string) => string]> = [
