@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs'
 import { machineInfo } from '../harness.js'
 import { REPO_ROOT, SimProcess, runOne, type ClientDef, type PhaseName, type PhaseSpec, type RunRecord } from './runner.js'
 import { measureStages, type StageRow } from './stages.js'
+import { execFileSync } from 'node:child_process'
 import { QUIET_OTHER_CORES, QUIET_STEAL_PCT } from './load.js'
 
 const DIST_CLIENTS = path.join(REPO_ROOT, 'dist', 'bench', 'peers', 'clients')
@@ -50,17 +51,20 @@ export function peersConfig(quick: boolean): PeersConfig {
         repeats: 2,
         poolRepeats: 1,
         phases: [
-          { name: 'burst', rate: 0, count: 100_000, warmup: 10_000, sampleMask: 15 },
-          { name: 'paced', rate: 20_000, count: 40_000, warmup: 10_000, sampleMask: 0 },
+          { name: 'burst', rate: 0, count: 100_000, warmup: 50_000, sampleMask: 15 },
+          { name: 'paced', rate: 20_000, count: 40_000, warmup: 50_000, sampleMask: 0 },
         ],
       }
     : {
         quick,
         repeats: 3,
         poolRepeats: 3,
+        // Warm-up: every client's CPU per message is still falling after 20,000 frames (JIT
+        // tier-up, whose background compiles count in the process's CPU); by 100,000-200,000 it
+        // has settled (docs/benchmarks.md, "Warm-up"). The figures are steady state.
         phases: [
-          { name: 'burst', rate: 0, count: 250_000, warmup: 20_000, sampleMask: 15 },
-          { name: 'paced', rate: 20_000, count: 100_000, warmup: 20_000, sampleMask: 0 },
+          { name: 'burst', rate: 0, count: 250_000, warmup: 200_000, sampleMask: 15 },
+          { name: 'paced', rate: 20_000, count: 100_000, warmup: 200_000, sampleMask: 0 },
         ],
       }
 }
@@ -132,6 +136,14 @@ export interface PeersReport {
   summary: ClientSummary[]
   pools: PoolSummary[]
   stages: {
+    /**
+     * The engine's own composition in one process without the kernel
+     * (bench/peers/inproc.ts: the tickflow client's engine fed prebuilt socket
+     * reads), cumulative ns/msg per --stage, medians of runs; and what the
+     * end-to-end figure adds on top of `full` (socket reads, event loop, the
+     * benchmark's meter).
+     */
+    inproc: { transport: number; feed: number; merger: number; full: number; runs: number; kernelNsPerMsg: number } | null
     rows: StageRow[]
     /** tickflow's transport: the raw-count client's burst CPU (falls back to the ws floor when absent) */
     transportNsPerMsg: number
@@ -215,6 +227,38 @@ export function evaluateTargets(summary: ClientSummary[]): TargetResult[] {
   return out
 }
 
+const INPROC_STAGES = ['transport', 'feed', 'merger', 'full'] as const
+
+/**
+ * Runs bench/peers/inproc.js once per stage per repeat (rotated), each in its
+ * own process; the median per stage. null when it cannot run.
+ */
+function measureInproc(repeats: number, log: (s: string) => void): { transport: number; feed: number; merger: number; full: number; runs: number } | null {
+  const script = path.join(REPO_ROOT, 'dist', 'bench', 'peers', 'inproc.js')
+  const got: Record<string, number[]> = { transport: [], feed: [], merger: [], full: [] }
+  try {
+    for (let r = 0; r < repeats; r++) {
+      for (const stage of rotated(INPROC_STAGES, r)) {
+        const out = execFileSync(process.execPath, ['--expose-gc', script, '--stage', stage, '--rounds', '9'], { encoding: 'utf8', timeout: 120_000 })
+        const m = /inproc [a-z-]+: ([0-9.]+) ns\/msg/.exec(out)
+        if (m === null) throw new Error(`unexpected output: ${out.trim()}`)
+        got[stage]!.push(Number(m[1]))
+        log(`    ${stage.padEnd(10)} r${r} ${m[1]} ns/msg (cumulative)`)
+      }
+    }
+  } catch (err) {
+    log(`    in-composition stages not measured: ${err instanceof Error ? err.message : String(err)}`)
+    return null
+  }
+  return {
+    transport: r2(median(got.transport!), 1),
+    feed: r2(median(got.feed!), 1),
+    merger: r2(median(got.merger!), 1),
+    full: r2(median(got.full!), 1),
+    runs: repeats,
+  }
+}
+
 /** Rotation: repeat r runs the clients starting at index r (mod n). */
 export function rotated<T>(xs: readonly T[], r: number): T[] {
   const k = xs.length === 0 ? 0 : r % xs.length
@@ -255,6 +299,8 @@ export async function runPeersBenchmark(quick: boolean, log: (s: string) => void
   } finally {
     await sim.close()
   }
+  log('  stages in the engine\'s composition (bench/peers/inproc.ts, one process per run):')
+  const inproc = measureInproc(quick ? 1 : 3, log)
   log('  stage ladder (in-process):')
   const st = measureStages(quick)
   for (const row of st.rows) log(`    ${row.stage.padEnd(10)} ${row.nsPerMsg} ns/msg (cumulative ${row.cumulativeNsPerMsg}, ${row.bytesPerMsg} B/msg)`)
@@ -299,6 +345,7 @@ export async function runPeersBenchmark(quick: boolean, log: (s: string) => void
     summary,
     pools,
     stages: {
+      inproc: inproc === null ? null : { ...inproc, kernelNsPerMsg: r2(e2eNs - inproc.full, 0) },
       rows: st.rows,
       transportNsPerMsg: r2(transportNs, 0),
       transportClient,

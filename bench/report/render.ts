@@ -91,6 +91,23 @@ export function renderMarkdown(report: PeersReport, svgName: string): string {
   out.push('')
   out.push('## tickflow per stage (trade path)')
   out.push('')
+  const ip = report.stages.inproc
+  if (ip !== null && ip !== undefined) {
+    out.push(
+      `**In the engine's own composition** (\`bench/peers/inproc.ts\`: the tickflow client's engine, connected to a simulator, fed prebuilt socket reads of the same frames straight into its RawWebSocket; one process per run, medians of ${ip.runs}): cumulative CPU ns/msg as each stage is added.`,
+    )
+    out.push('')
+    out.push('| stage | ns/msg | cumulative |')
+    out.push('|---|---|---|')
+    out.push(`| transport: frame parsing (raw RFC 6455 client) | ${fmt(ip.transport, 1)} | ${fmt(ip.transport, 1)} |`)
+    out.push(`| + WsConnection delivery, decode, trade-gap check, normalize | ${fmt(ip.feed - ip.transport, 1)} | ${fmt(ip.feed, 1)} |`)
+    out.push(`| + engine sink, merger (seq, MergedEvent) | ${fmt(ip.merger - ip.feed, 1)} | ${fmt(ip.merger, 1)} |`)
+    out.push(`| + dispatcher, strategy host, onTrade | ${fmt(ip.full - ip.merger, 1)} | ${fmt(ip.full, 1)} |`)
+    out.push(`| end to end adds: socket reads, event loop, the benchmark's meter | ${fmtInt(ip.kernelNsPerMsg)} | ${fmtInt(report.stages.e2eNsPerMsg)} (tickflow, burst) |`)
+    out.push('')
+    out.push('**In isolation** (`bench/peers/stages.ts`: each stage in a minimal composition, one process, rotated rounds; a baseline rung is subtracted; shared code sees the other rungs\' types, so this reads high):')
+    out.push('')
+  }
   out.push('| stage | ns/msg | cumulative | heap B/msg (cumulative) | how |')
   out.push('|---|---|---|---|---|')
   const st = report.stages
@@ -101,9 +118,11 @@ export function renderMarkdown(report: PeersReport, svgName: string): string {
   }
   for (const r of report.stages.rows) out.push(`| ${r.stage} | ${fmt(r.nsPerMsg, 1)} | ${fmt(r.cumulativeNsPerMsg, 1)} | ${fmt(r.bytesPerMsg, 1)} | in-process ladder |`)
   out.push(`| book | — | | | not on the trade path (\`npm run bench -- book\`: diffs applied per level) |`)
-  out.push(
-    `| rest (engine wiring: WsConnection → feed → engine sink, per-read clock, latency probe, cache effects) | ${fmtInt(report.stages.otherNsPerMsg)} | | | end-to-end tickflow (${fmtInt(report.stages.e2eNsPerMsg)}) − transport − ladder |`,
-  )
+  if (ip === null || ip === undefined) {
+    out.push(
+      `| rest (engine wiring: WsConnection → feed → engine sink, per-read clock, latency probe, cache effects) | ${fmtInt(report.stages.otherNsPerMsg)} | | | end-to-end tickflow (${fmtInt(report.stages.e2eNsPerMsg)}) − transport − ladder |`,
+    )
+  }
   out.push('')
   out.push('## Pooled vs unpooled (tickflow, burst)')
   out.push('')
