@@ -7,7 +7,10 @@
  * - books: after every applied BookDelta diff the engine's synced book top must
  *   equal the venue's bookTicker for the same update id (the simulator
  *   publishes bookTicker on every top change, so the last quote with u ≤ the
- *   book's update id is the venue's top at that id);
+ *   book's update id is the venue's top at that id). Quotes received before
+ *   a BookInvalidated are forgotten: the top may have changed while the
+ *   connection was down (the resync snapshot has that change, the quote
+ *   stream never will), so the check resumes with the first quote after it;
  * - status events: BookInvalidated / BookResynced by reason.
  */
 import type { ReadonlyCanonicalEvent } from '../../src/model/events.js'
@@ -107,8 +110,10 @@ export class Probe {
         a.reportedMissing += ev.gapTo - ev.gapFrom + 1
         a.covered = ev.gapTo
       }
-    } else if (ev.kind === EventKind.BookInvalidated) a.invalidated.push(ev.reason)
-    else if (ev.kind === EventKind.BookResynced) a.resynced++
+    } else if (ev.kind === EventKind.BookInvalidated) {
+      a.invalidated.push(ev.reason)
+      a.quotes.length = 0
+    } else if (ev.kind === EventKind.BookResynced) a.resynced++
   }
 
   /** Totals over every instrument. */
