@@ -56,6 +56,8 @@ const venue = object({
   wsApiUrl: optional(str('a ws(s) URL', /^wss?:\/\//)),
   /** order entry: the WebSocket API (preferred) or REST */
   orderEntry: withDefault(oneOf(['ws-api', 'rest'] as const), 'ws-api'),
+  /** market-data WebSocket client: tickflow's RFC 6455 client (default) or the `ws` package */
+  transport: withDefault(oneOf(['raw', 'ws'] as const), 'raw'),
   /** trading enabled on this venue (needs credentials, except on the embedded simulator) */
   trading: withDefault(bool, true),
   credentials: section(credentials),

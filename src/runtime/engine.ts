@@ -374,6 +374,7 @@ export class Engine {
       // wsFrame null: each connection delivers with its own frame (lifetime: one callback), see FeedPools.
       pools: { wsFrame: null, providerRaw: this.pools.providerRaw, canonicalEvent: this.pools.canonicalEvent },
       sink,
+      transport: vc.transport,
       weightBudget: this.budget,
       logger: this.log.child({ venue: vc.name }),
       clock: this.clock,

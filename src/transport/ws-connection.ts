@@ -779,6 +779,7 @@ export class WsConnection {
       connId: this.id,
       name: this.name,
       url: this.url,
+      transport: this.transport,
       state: this.stateName,
       framesReceived: this.framesReceived,
       bytesReceived: this.bytesReceived,

@@ -103,6 +103,8 @@ export interface WsConnectionStats {
   connId: number
   name: string
   url: string
+  /** the WebSocket client: 'raw' (tickflow's RFC 6455 client) or 'ws' */
+  transport: 'raw' | 'ws'
   state: WsStateName
   framesReceived: number
   bytesReceived: number

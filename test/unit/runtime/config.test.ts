@@ -17,6 +17,7 @@ test('an empty config means the embedded simulator with defaults, frozen', () =>
   assert.equal(c.metrics.port, 9464)
   assert.equal(c.shutdown.deadlineMs, 5000)
   assert.equal(c.pools.CanonicalEvent.pooled, true)
+  assert.equal(c.venues[0]!.transport, 'raw')
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.venues[0]))
 })
 
@@ -29,6 +30,8 @@ test('errors name the key and the problem, all at once', () => {
       invalid(/^  bogus: unknown key/m)(err),
   )
   assert.throws(() => parseEngineConfig({ venues: [{ symbols: ['btc-usdt'] }] }), invalid(/venues\[0\]\.symbols\[0\]: expected a symbol like BTCUSDT/))
+  assert.throws(() => parseEngineConfig({ venues: [{ transport: 'undici' }] }), invalid(/venues\[0\]\.transport: expected one of raw, ws, got "undici"/))
+  assert.equal(parseEngineConfig({ venues: [{ transport: 'ws' }] }).venues[0]!.transport, 'ws')
   assert.throws(() => parseEngineConfig({ pools: { CanonicalEvent: { capacity: 0 } } }), invalid(/pools\.CanonicalEvent\.capacity/))
   assert.throws(() => parseEngineConfig({ strategies: [{ name: 'x' }] }), invalid(/strategies\[0\]\.path: is required/))
   assert.throws(
