@@ -10,7 +10,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ProviderRaw, RawType } from '../../../../../src/model/provider-raw.js'
 import { DecodeStatus } from '../../../../../src/venues/binance/codec/decoder.js'
-import { intAt, intAtWide, VAL } from '../../../../../src/venues/binance/codec/fast.js'
+import { intAt, intAtWide, VAL } from '../../../../../src/venues/binance/codec/values.js'
 import { diffRaw, makeDecoder, referenceDecode } from './support.js'
 
 const trade = (t: number, p = '61837.63000000', tail = ',"M":true'): string =>
