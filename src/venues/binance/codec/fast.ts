@@ -960,16 +960,12 @@ export class FastPath {
       return M_TRADE
     }
     if (p >= end || b[p] !== QUOTE) return -1
-    p++
-    const s = p
-    for (;;) {
-      if (p >= end) return -1
-      const c = b[p]!
-      if (c === QUOTE) break
-      if (c === BACKSLASH || c < 0x20 || c >= 0x80) return -1
-      p++
-    }
-    this.pos = p + 1
+    // a plain string (skipAt's rules): s..p are its bytes, p its closing quote
+    const after = skipAt(b, p, end)
+    if (after < 0) return -1
+    const s = p + 1
+    p = after - 1
+    this.pos = after
     switch (p - s) {
       case 5:
         if (equalBytes(b, s, EV_TRADE)) return M_TRADE
