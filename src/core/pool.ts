@@ -104,10 +104,29 @@ interface Waiter<T> {
 
 let nextPoolId = 1
 
-/** Strips the first lines of a stack (the Error line and pool internals). */
-function captureSite(skip: number): string {
-  const stack = new Error().stack ?? ''
-  const lines = stack.split('\n').slice(skip + 1)
+/**
+ * A call site for debug reports, captured cheaply: V8 records the frames
+ * when the Error is made and formats `stack` only when it is read, which
+ * happens only when a site is reported (an object not returned at shutdown,
+ * a double release).
+ */
+type Site = Error | string
+
+function captureSite(): Site {
+  // the pool's two frames and the caller's six: enough to name the call site, and capturing
+  // fewer frames is most of the cost
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 8
+  const site = new Error()
+  Error.stackTraceLimit = limit
+  return site
+}
+
+/** The site as text: its frames joined, without the Error line and the pool's own frames (`skip`). */
+function siteText(site: Site | null | undefined, skip = 2): string | null {
+  if (site === null || site === undefined) return null
+  if (typeof site === 'string') return site
+  const lines = (site.stack ?? '').split('\n').slice(skip + 1)
   return lines.map((l) => l.trim()).join(' <- ')
 }
 
@@ -135,11 +154,11 @@ export class BoundedPool<T extends Poolable> {
   private waiterHead = 0
   private waiterCount = 0
   /** debug only: acquire site per slot (pooled) */
-  private readonly acquireSites: Array<string | null> = []
+  private readonly acquireSites: Array<Site | null> = []
   /** debug only: first release site per slot (pooled) */
-  private readonly releaseSites: Array<string | null> = []
+  private readonly releaseSites: Array<Site | null> = []
   /** debug only: acquire sites of unpooled leased objects */
-  private readonly unpooledSites: Map<T, string> = new Map()
+  private readonly unpooledSites: Map<T, Site> = new Map()
   private idleListener: (() => void) | null = null
 
   constructor(options: BoundedPoolOptions<T>) {
@@ -190,19 +209,19 @@ export class BoundedPool<T extends Poolable> {
       obj = this.create()
       obj.poolId = this.id
       obj.poolSlot = UNPOOLED_LEASED
-      if (this.debug) this.unpooledSites.set(obj, captureSite(2))
+      if (this.debug) this.unpooledSites.set(obj, captureSite())
     } else if (this.freeTop > 0) {
       const slot = this.freeStack[--this.freeTop]!
       obj = this.objects[slot]!
       this.state[slot] = SLOT_LEASED
       if (this.debug) {
-        this.acquireSites[slot] = captureSite(2)
+        this.acquireSites[slot] = captureSite()
         this.releaseSites[slot] = null
       }
     } else if (this.created < this.capacity) {
       obj = this.newSlot()
       this.state[obj.poolSlot] = SLOT_LEASED
-      if (this.debug) this.acquireSites[obj.poolSlot] = captureSite(2)
+      if (this.debug) this.acquireSites[obj.poolSlot] = captureSite()
     } else {
       this.exhausted++
       return null
@@ -299,11 +318,11 @@ export class BoundedPool<T extends Poolable> {
         details: { pool: this.name, type: typeName(obj) },
       })
     }
-    if (this.state[slot] !== SLOT_LEASED) throw this.doubleReleaseError(obj, this.debug ? this.releaseSites[slot] : null)
+    if (this.state[slot] !== SLOT_LEASED) throw this.doubleReleaseError(obj, this.debug ? siteText(this.releaseSites[slot]) : null)
     obj.reset()
     obj.poolGen++
     this.releases++
-    if (this.debug) this.releaseSites[slot] = captureSite(2)
+    if (this.debug) this.releaseSites[slot] = captureSite()
     if (this.waiterCount > 0) {
       const w = this.nextWaiter()
       if (w !== null) {
@@ -311,7 +330,7 @@ export class BoundedPool<T extends Poolable> {
         this.finishWaiter(w)
         this.acquires++
         if (this.debug) {
-          this.acquireSites[slot] = 'handed to a waiter after release at ' + (this.releaseSites[slot] ?? '?')
+          this.acquireSites[slot] = 'handed to a waiter after release at ' + (siteText(this.releaseSites[slot]) ?? '?')
           this.releaseSites[slot] = null
         }
         w.resolve(obj)
@@ -398,9 +417,9 @@ export class BoundedPool<T extends Poolable> {
   /** Acquire sites of the objects still leased (debug mode only; empty otherwise). */
   leasedSites(): string[] {
     if (!this.debug) return []
-    if (!this.pooled) return [...this.unpooledSites.values()]
+    if (!this.pooled) return [...this.unpooledSites.values()].map((x) => siteText(x) ?? '?')
     const out: string[] = []
-    for (let i = 0; i < this.created; i++) if (this.state[i] === SLOT_LEASED) out.push(this.acquireSites[i] ?? '?')
+    for (let i = 0; i < this.created; i++) if (this.state[i] === SLOT_LEASED) out.push(siteText(this.acquireSites[i]) ?? '?')
     return out
   }
 
