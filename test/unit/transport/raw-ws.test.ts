@@ -429,7 +429,7 @@ test('[raw] the request carries our headers and the Host; frames sent with the 1
   }
 })
 
-async function startTlsWsServer() {
+async function startTlsWsServer(payloads: Buffer[] = Array.from({ length: 50 }, (_, i) => Buffer.from(`tls ${i}`))) {
   const servernames: Array<string | false | null> = []
   const sockets: tls.TLSSocket[] = []
   const server = tls.createServer({ key: readFileSync(path.join(TLS_DIR, 'key.pem')), cert: readFileSync(path.join(TLS_DIR, 'cert.pem')) }, (s) => {
@@ -437,7 +437,7 @@ async function startTlsWsServer() {
     servernames.push(s.servername)
     s.on('error', () => s.destroy())
     rawUpgrade((ws) => {
-      for (let i = 0; i < 50; i++) ws.write(serverFrame(1, Buffer.from(`tls ${i}`)))
+      for (const p of payloads) ws.write(serverFrame(1, p))
     })(s as unknown as net.Socket)
   })
   server.on('tlsClientError', () => {})
@@ -471,3 +471,18 @@ for (const transport of TRANSPORTS) {
     await server.close()
   })
 }
+
+test('[raw] wss with a reused read buffer smaller than the messages: TLS records split across reads, every message intact', async () => {
+  const payloads = Array.from({ length: 40 }, (_, i) => Buffer.from(`${i}:`.padEnd(3000, String.fromCharCode(97 + (i % 26)))))
+  const server = await startTlsWsServer(payloads)
+  const got: Buffer[] = []
+  const ca = readFileSync(path.join(TLS_DIR, 'cert.pem'))
+  const conn = await connectWs(server.url, { transport: 'raw', readBufferBytes: 1024, tls: { ca, servername: 'tickflow-test.local' }, onFrame: (f) => got.push(Buffer.from(f.data!)) })
+  try {
+    await eventually(() => got.length === payloads.length)
+    for (let i = 0; i < payloads.length; i++) assert.ok(got[i]!.equals(payloads[i]!), `message ${i} intact`)
+  } finally {
+    conn.terminate()
+    await server.close()
+  }
+})
