@@ -158,7 +158,7 @@ export interface PeersReport {
   poolRuns: RunRecord[]
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
   const n = s.length
   if (n === 0) return NaN

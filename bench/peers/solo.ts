@@ -8,7 +8,7 @@
  * clients. The report of record is still `npm run bench -- peers`.
  */
 import { parseArgs } from 'node:util'
-import { CLIENTS, rotated } from './benchmark.js'
+import { CLIENTS, median, rotated } from './benchmark.js'
 import { SimProcess, runOne, type PhaseSpec, type RunRecord } from './runner.js'
 
 const { values, positionals } = parseArgs({
@@ -38,10 +38,6 @@ try {
   }
 } finally {
   await sim.close()
-}
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 const med = new Map(defs.map((d) => [d.id, median(runs.filter((x) => x.client === d.id && x.ok).map((x) => x.cpuUsPerMsg))]))
 const base = med.get(defs[defs.length - 1]!.id)!

@@ -421,32 +421,21 @@ export class WsConnection {
   }
 
   /**
-   * The hot path (hot-path mode): one call per message from `ws`'s receiver.
-   * The frame is the connection's leased one (hotFrame): refilled per
-   * message, no pool round trip per message.
+   * The hot path (hot-path mode): one call per message from `ws`'s receiver;
+   * the same delivery as the raw transport's, over the whole Buffer. Without
+   * the per-chunk clock (`ws` internals not found) the receive time is read
+   * per message.
    */
   private deliver(data: Buffer, isBinary: boolean): void {
-    this.framesReceived++
-    this.bytesReceived += data.length
-    const frame = this.hotFrame !== null ? this.hotFrame : this.leaseHotFrame()
-    frame.connId = this.id
-    frame.setView(data, 0, data.length)
-    frame.isBinary = isBinary
-    frame.recvTsUs = this.chunkClock ? this.chunkTsUs : epochUs()
-    frame.frameSeq = ++this.frameSeq
-    try {
-      this.frameHandler!(frame)
-    } catch (err) {
-      this.callbackErrors++
-      if (this.onCallbackError !== null) this.onCallbackError(err)
-    }
-    frame.unview()
+    if (!this.chunkClock) this.chunkTsUs = epochUs()
+    this.deliverView(data, 0, data.length, isBinary)
   }
 
   /**
-   * The hot path with the raw transport: the message is buf[start, end) of
-   * the socket's chunk; the frame points at it (no Buffer made per message).
-   * Same frame and policies as deliver().
+   * The hot path: the message is buf[start, end) (the raw transport's read
+   * buffer, or `ws`'s Buffer); the frame points at it (no Buffer made per
+   * message). The frame is the connection's leased one (hotFrame): refilled
+   * per message, no pool round trip per message.
    */
   private deliverView(buf: Buffer, start: number, end: number, isBinary: boolean): void {
     this.framesReceived++

@@ -20,7 +20,7 @@ import { ErrorCode, TickflowError } from '../../../core/errors.js'
 import type { InstrumentRegistry } from '../../../model/instrument.js'
 import type { ProviderRaw } from '../../../model/provider-raw.js'
 import { decodeSnapshotWithJson, decodeWithJson } from './fallback.js'
-import { FAST_OK, FastPath } from './fast.js'
+import { FAST_OK, FastPath, resetKeepingRecvTime } from './fast.js'
 import { SymbolTable } from './symbols.js'
 import { type BinanceMarket, type CodecContext, DECODE_STATUS_CODES, DECODE_STATUS_COUNT, DecodeStatus } from './types.js'
 
@@ -179,11 +179,4 @@ export class BinanceDecoder implements CodecContext {
     this.lastError = DECODE_STATUS_CODES[status]!
     return status
   }
-}
-
-/** The fast path may have written part of a frame before giving up: start the reference mapping from a clean object. */
-function resetKeepingRecvTime(out: ProviderRaw): void {
-  const recv = out.recvTsUs
-  out.reset()
-  out.recvTsUs = recv
 }

@@ -1144,10 +1144,15 @@ function key1At(dv: DataView, base: number, b: Uint8Array, p: number, end: numbe
 
 /** A frame that left its layout part way: `out` back to its reset state (receive time kept) for the key-by-key path. */
 function failed(out: ProviderRaw): boolean {
+  resetKeepingRecvTime(out)
+  return false
+}
+
+/** `out` back to its reset state with its receive time kept (a decode that gave up part way). */
+export function resetKeepingRecvTime(out: ProviderRaw): void {
   const recv = out.recvTsUs
   out.reset()
   out.recvTsUs = recv
-  return false
 }
 
 /** True when literal `i` of `lay` is at b[p] (before `end`): whole words through the DataView (see Layout). */
